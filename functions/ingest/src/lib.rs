@@ -1,0 +1,169 @@
+//! The ingest Lambda: S3 object-created/removed records in, one object's partials each.
+//! All logic is in `ocp-summary`; this crate maps the event in and the outcome (and errors) out.
+
+use aws_lambda_events::s3::{S3Event, S3EventRecord};
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use ocp_summary::ingest::{IngestReport, IngestSettings, Outcome, ingest_object};
+use ocp_summary::layout::decode_event_key;
+use ocp_summary::metrics::{emf_record, peak_rss_kib};
+use ocp_summary::s3_object::S3Object;
+use ocp_summary::store::partials::ObjectEvent;
+use ocp_summary::store::{Database, DbConfig};
+use serde::Serialize;
+use serde_json::json;
+
+/// Clients built once per execution environment.
+pub struct Deps {
+    pub db: Database,
+    pub s3: aws_sdk_s3::Client,
+    pub settings: IngestSettings,
+}
+
+impl Deps {
+    /// Reads the configuration, connects to Postgres (applying migrations) and builds the S3 client.
+    pub async fn from_env() -> Result<Self, ocp_summary::Error> {
+        let settings = IngestSettings::from_env()?;
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let mut s3 = aws_sdk_s3::config::Builder::from(&sdk);
+        if std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true") {
+            s3 = s3.force_path_style(true);
+        }
+        let db = Database::connect(DbConfig::from_env()?).await?;
+        Ok(Deps {
+            db,
+            s3: aws_sdk_s3::Client::from_conf(s3.build()),
+            settings,
+        })
+    }
+}
+
+/// The Lambda error: the library's error, named by kind for the failure destination.
+#[derive(Debug)]
+pub struct HandlerError(pub ocp_summary::Error);
+
+impl From<HandlerError> for Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        Diagnostic {
+            error_type: e.0.kind().to_owned(),
+            error_message: e.0.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct RecordOutcome {
+    pub key: String,
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+/// Handles every record; the first transient failure fails the invocation so it is retried (the
+/// records already done are idempotent).
+pub async fn handle(
+    deps: &Deps,
+    event: LambdaEvent<S3Event>,
+) -> Result<Vec<RecordOutcome>, HandlerError> {
+    let mut outcomes = Vec::with_capacity(event.payload.records.len());
+    for record in &event.payload.records {
+        let Some(object) = object_event(record) else {
+            tracing::warn!("record without bucket or key; skipped");
+            continue;
+        };
+        let size = record.s3.object.size.and_then(|s| u64::try_from(s).ok());
+        let s3 = deps.s3.clone();
+        let open = || {
+            S3Object::open(
+                s3,
+                &object.bucket,
+                &object.key,
+                object.etag.as_deref(),
+                size,
+            )
+        };
+        let report = ingest_object(&deps.db, &object, open, &deps.settings)
+            .await
+            .map_err(|e| {
+                tracing::error!(key = %object.key, error = %e, kind = e.kind(), "ingest failed; will be retried");
+                HandlerError(e)
+            })?;
+        emit_metrics(&report);
+        outcomes.push(outcome_of(report));
+    }
+    Ok(outcomes)
+}
+
+/// The domain view of a record: decoded key, bare ETag, and whether it is a removal.
+pub fn object_event(record: &S3EventRecord) -> Option<ObjectEvent> {
+    let bucket = record.s3.bucket.name.clone()?;
+    let key = decode_event_key(record.s3.object.key.as_deref()?).into_owned();
+    Some(ObjectEvent {
+        bucket,
+        key,
+        etag: record
+            .s3
+            .object
+            .e_tag
+            .as_ref()
+            .map(|e| e.trim_matches('"').to_owned()),
+        sequencer: record.s3.object.sequencer.clone(),
+        removed: record
+            .event_name
+            .as_deref()
+            .is_some_and(|n| n.starts_with("ObjectRemoved")),
+    })
+}
+
+fn outcome_of(report: IngestReport) -> RecordOutcome {
+    let (outcome, detail) = match report.outcome {
+        Outcome::Ingested => ("ingested", None),
+        Outcome::Removed => ("removed", None),
+        Outcome::AlreadyCurrent => ("already_current", None),
+        Outcome::Stale => ("stale", None),
+        Outcome::Skipped(why) => ("skipped", Some(why.to_owned())),
+        Outcome::Superseded(why) => ("superseded", Some(why)),
+        Outcome::Rejected(why) => ("rejected", Some(why)),
+    };
+    RecordOutcome {
+        key: report.key,
+        outcome: outcome.to_owned(),
+        detail,
+    }
+}
+
+/// One EMF record per object: rows, row groups, bytes fetched vs size, partial rows, peak RSS, time.
+fn emit_metrics(report: &IngestReport) {
+    let record = emf_record(
+        "OcpSummary",
+        &[("Function", "ingest")],
+        &[
+            ("RowsRead", "Count", report.rows.rows_read as f64),
+            (
+                "RowsDroppedAnomalous",
+                "Count",
+                report.rows.rows_anomalous as f64,
+            ),
+            (
+                "RowsOutsideMonth",
+                "Count",
+                report.rows.rows_outside_month as f64,
+            ),
+            ("RowGroups", "Count", report.row_groups as f64),
+            ("BytesFetched", "Bytes", report.bytes_fetched as f64),
+            ("ObjectSize", "Bytes", report.object_size as f64),
+            ("PartialRowsWritten", "Count", report.partial_rows as f64),
+            (
+                "PeakRssKiB",
+                "Kilobytes",
+                peak_rss_kib().unwrap_or(0) as f64,
+            ),
+            ("ElapsedMs", "Milliseconds", report.elapsed_ms as f64),
+        ],
+        &[
+            ("key", json!(report.key)),
+            ("outcome", json!(format!("{:?}", report.outcome))),
+            ("flushes", json!(report.flushes)),
+        ],
+    );
+    // EMF must be a log line of its own, untouched by the log formatter.
+    println!("{record}");
+}

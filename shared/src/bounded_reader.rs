@@ -1,0 +1,294 @@
+//! Reading one Parquet object's projected columns under a fixed memory ceiling.
+//!
+//! The footer is fetched first (one ranged GET of the tail) and checked; then only the byte ranges of
+//! the needed column chunks are streamed into a sparse local spill file at their own offsets, and the
+//! synchronous arrow reader decodes from that file page by page. Peak memory is then one batch plus
+//! page buffers, whatever the object's or row group's size (see `shared/notes` on why not the async
+//! reader: it buffers whole column chunks of a row group).
+//!
+//! ```no_run
+//! # async fn f(source: ocp_summary::object_source::LocalObject) -> ocp_summary::Result<()> {
+//! use ocp_summary::bounded_reader::ProjectedFile;
+//! use ocp_summary::report::ReportType;
+//! let spec = ReportType::PodUsage.spec();
+//! let file = ProjectedFile::fetch(&source, &spec.input_columns(), std::path::Path::new("/tmp"), 16 << 20).await?;
+//! for batch in file.batches(8192)? { let _ = batch?; }
+//! # Ok(()) }
+//! ```
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::{DataType, Field, Schema};
+use futures_util::{StreamExt, TryStreamExt};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::basic::Type as PhysicalType;
+use parquet::file::metadata::{FooterTail, ParquetMetaData, ParquetMetaDataReader};
+
+use crate::error::{Error, Result};
+use crate::object_source::ObjectSource;
+use crate::report::INTERVAL_START;
+
+/// Bytes of the tail fetched first; most footers fit, larger ones take a second GET.
+const TAIL_GUESS: u64 = 64 * 1024;
+const FOOTER_LEN: u64 = 8;
+/// Column-chunk ranges closer than this are fetched as one request.
+const MERGE_GAP: u64 = 64 * 1024;
+/// Ranges streamed at once.
+const FETCH_CONCURRENCY: usize = 4;
+
+/// The projected column chunks of one object, on local disk, with the decoded footer.
+pub struct ProjectedFile {
+    key: String,
+    spill: File,
+    metadata: ArrowReaderMetadata,
+    projection: ProjectionMask,
+    pub object_size: u64,
+    pub bytes_fetched: u64,
+    pub row_groups: usize,
+    pub rows_in_file: u64,
+}
+
+impl ProjectedFile {
+    /// Fetches the footer and the chunks of `columns` (name, required) into a spill file in `dir`.
+    /// `max_footer` bounds the footer's size, the one part that must be held in memory whole.
+    pub async fn fetch(
+        source: &impl ObjectSource,
+        columns: &[(&'static str, bool)],
+        dir: &Path,
+        max_footer: u64,
+    ) -> Result<Self> {
+        let key = source.key().to_owned();
+        let bad = |reason: String| Error::bad_input(&key, reason);
+        let size = source.size();
+        if size < 12 {
+            return Err(bad(format!("not a Parquet file: only {size} bytes")));
+        }
+
+        let tail_len = size.min(TAIL_GUESS);
+        let mut tail = read_all(source, size - tail_len..size).await?;
+        let footer: &[u8; 8] = tail[tail.len() - 8..]
+            .try_into()
+            .map_err(|_| bad("truncated footer".into()))?;
+        let footer = FooterTail::try_new(footer)
+            .map_err(|e| bad(format!("not a Parquet file (no PAR1 footer): {e}")))?;
+        if footer.is_encrypted_footer() {
+            return Err(bad("encrypted Parquet footers are not supported".into()));
+        }
+        let metadata_len = footer.metadata_length() as u64;
+        if metadata_len + FOOTER_LEN + 4 > size {
+            return Err(bad(format!(
+                "truncated: footer says {metadata_len} bytes of metadata in a {size} byte object"
+            )));
+        }
+        if metadata_len > max_footer {
+            return Err(Error::OverCeiling {
+                key: key.clone(),
+                ceiling_mib: max_footer >> 20,
+                reason: format!("footer metadata is {metadata_len} bytes"),
+            });
+        }
+        let metadata_start = size - FOOTER_LEN - metadata_len;
+        if metadata_len + FOOTER_LEN > tail_len {
+            let rest = read_all(source, metadata_start..size - tail_len).await?;
+            tail.splice(0..0, rest);
+        }
+        let tail_start = size - tail.len() as u64;
+        let metadata_bytes = &tail[(metadata_start - tail_start) as usize..tail.len() - 8];
+        let metadata = ParquetMetaDataReader::decode_metadata(metadata_bytes)
+            .map_err(|e| bad(format!("corrupt Parquet footer: {e}")))?;
+        let metadata = Arc::new(metadata);
+
+        let (leaves, hint) = plan_projection(&metadata, columns).map_err(bad)?;
+        let options = ArrowReaderOptions::new().with_schema(hint);
+        let arrow_metadata = ArrowReaderMetadata::try_new(Arc::clone(&metadata), options)
+            .map_err(|e| bad(format!("unsupported column types: {e}")))?;
+        let projection = ProjectionMask::leaves(
+            metadata.file_metadata().schema_descr(),
+            leaves.iter().copied(),
+        );
+
+        // The tail already fetched covers the end of the data; fetch only what lies before it.
+        let ranges: Vec<_> = chunk_ranges(&metadata, &leaves, metadata_start)
+            .map_err(bad)?
+            .into_iter()
+            .filter_map(|r| (r.start < tail_start).then(|| r.start..r.end.min(tail_start)))
+            .collect();
+        let spill = tempfile::tempfile_in(dir)?;
+        spill.set_len(size)?;
+        spill.write_all_at(&tail, tail_start)?;
+        let fetched: u64 = futures_util::stream::iter(ranges)
+            .map(|range| copy_range(source, range, &spill))
+            .buffer_unordered(FETCH_CONCURRENCY)
+            .try_fold(0u64, |total, n| async move { Ok(total + n) })
+            .await?;
+
+        Ok(ProjectedFile {
+            key,
+            spill,
+            projection,
+            object_size: size,
+            bytes_fetched: fetched + tail.len() as u64,
+            row_groups: metadata.num_row_groups(),
+            rows_in_file: metadata.file_metadata().num_rows().max(0) as u64,
+            metadata: arrow_metadata,
+        })
+    }
+
+    /// Decodes the projected columns in batches of `batch_size` rows. Decode errors name the object.
+    pub fn batches(self, batch_size: usize) -> Result<impl Iterator<Item = Result<RecordBatch>>> {
+        let key = self.key;
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(self.spill, self.metadata)
+            .with_projection(self.projection)
+            .with_batch_size(batch_size)
+            .build()
+            .map_err(|e| Error::bad_input(&key, format!("cannot decode: {e}")))?;
+        Ok(reader.map(move |batch| {
+            batch.map_err(|e| Error::bad_input(&key, format!("corrupt column data: {e}")))
+        }))
+    }
+}
+
+async fn read_all(source: &impl ObjectSource, range: std::ops::Range<u64>) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity((range.end - range.start) as usize);
+    let mut stream = source.read_range(range).await?;
+    while let Some(piece) = stream.next().await {
+        out.extend_from_slice(&piece?);
+    }
+    Ok(out)
+}
+
+async fn copy_range(
+    source: &impl ObjectSource,
+    range: std::ops::Range<u64>,
+    spill: &File,
+) -> Result<u64> {
+    let (start, expected) = (range.start, range.end - range.start);
+    let mut offset = start;
+    let mut stream = source.read_range(range).await?;
+    while let Some(piece) = stream.next().await {
+        let piece = piece?;
+        spill.write_all_at(&piece, offset)?;
+        offset += piece.len() as u64;
+    }
+    let got = offset - start;
+    if got != expected {
+        return Err(Error::S3 {
+            key: source.key().to_owned(),
+            source: format!("short read: {got} of {expected} bytes").into(),
+        });
+    }
+    Ok(got)
+}
+
+/// Finds each wanted top-level column's leaf, checks its type, and builds the reader's schema hint:
+/// text columns are read as dictionaries, so rows carry small keys instead of copied strings.
+fn plan_projection(
+    metadata: &ParquetMetaData,
+    columns: &[(&'static str, bool)],
+) -> Result<(Vec<usize>, Arc<Schema>), String> {
+    let descr = metadata.file_metadata().schema_descr();
+    let inferred = parquet::arrow::parquet_to_arrow_schema(
+        descr,
+        metadata.file_metadata().key_value_metadata(),
+    )
+    .map_err(|e| format!("unreadable schema: {e}"))?;
+
+    let mut leaves = Vec::new();
+    let mut missing = Vec::new();
+    let mut fields: Vec<Field> = inferred
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    for &(name, required) in columns {
+        let matching: Vec<usize> = descr
+            .columns()
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.path().parts().first().map(String::as_str) == Some(name))
+            .map(|(i, _)| i)
+            .collect();
+        let Some(field_index) = fields.iter().position(|f| f.name() == name) else {
+            if required {
+                missing.push(name);
+            }
+            continue;
+        };
+        let [leaf] = matching[..] else {
+            return Err(format!("column {name} is nested; expected a flat column"));
+        };
+        let field = &fields[field_index];
+        let physical = descr.column(leaf).physical_type();
+        let is_time = name == INTERVAL_START;
+        let new_type = match field.data_type() {
+            DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 if is_time => None,
+            _ if is_time => {
+                return Err(format!(
+                    "column {name} has type {}, expected a timestamp",
+                    field.data_type()
+                ));
+            }
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                if physical == PhysicalType::BYTE_ARRAY =>
+            {
+                Some(DataType::Dictionary(
+                    Box::new(DataType::Int32),
+                    Box::new(DataType::Utf8),
+                ))
+            }
+            DataType::Dictionary(_, v) if v.is_string() => None,
+            t if t.is_numeric() || t.is_integer() => None,
+            DataType::Null => None,
+            other => {
+                return Err(format!("column {name} has unsupported type {other}"));
+            }
+        };
+        if let Some(t) = new_type {
+            fields[field_index] = field.clone().with_data_type(t);
+        }
+        leaves.push(leaf);
+    }
+    if !missing.is_empty() {
+        return Err(format!(
+            "missing required column(s): {}",
+            missing.join(", ")
+        ));
+    }
+    Ok((leaves, Arc::new(Schema::new(fields))))
+}
+
+/// Merged byte ranges of the wanted column chunks, checked against the object's bounds.
+fn chunk_ranges(
+    metadata: &ParquetMetaData,
+    leaves: &[usize],
+    data_end: u64,
+) -> Result<Vec<std::ops::Range<u64>>, String> {
+    let mut ranges = Vec::new();
+    for (rg_index, rg) in metadata.row_groups().iter().enumerate() {
+        for &leaf in leaves {
+            let (start, len) = rg.column(leaf).byte_range();
+            if start < 4 || start.saturating_add(len) > data_end {
+                return Err(format!(
+                    "truncated or corrupt: row group {rg_index} column chunk {leaf} lies outside the file"
+                ));
+            }
+            ranges.push(start..start + len);
+        }
+    }
+    ranges.sort_by_key(|r| r.start);
+    let mut merged: Vec<std::ops::Range<u64>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end + MERGE_GAP => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    Ok(merged)
+}

@@ -1,0 +1,311 @@
+//! One S3 event record in, one object's partials out: the whole ingest flow, free of Lambda types.
+//!
+//! classify key → lock the key and compare versions → fetch footer and projected chunks → decode and
+//! aggregate on a blocking thread, flushing chunks to COPY whenever the state reaches its budget →
+//! stamp the version and mark its days dirty → commit. Any failure before the commit leaves nothing.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use tokio::sync::mpsc;
+
+use crate::aggregate::{PartialChunk, ReportAggregator, RowStats, month_window_ms};
+use crate::bounded_reader::ProjectedFile;
+use crate::error::{Error, Result};
+use crate::layout::{KeyKind, RawObjectKey, classify};
+use crate::object_source::ObjectSource;
+use crate::store::Database;
+use crate::store::copy::epoch_day;
+use crate::store::partials::{Decision, ObjectEvent, ObjectTransaction, VersionStats};
+
+/// Limits that keep the process under its memory ceiling.
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    /// Peak RSS the whole process must stay under.
+    pub memory_ceiling: u64,
+    /// Where projected column chunks are spilled (Lambda's `/tmp`).
+    pub spill_dir: PathBuf,
+    pub batch_size: usize,
+}
+
+impl IngestSettings {
+    /// `MEMORY_CEILING_MIB` (default 128), `SPILL_DIR` (default the system temp dir).
+    pub fn from_env() -> Result<Self> {
+        let mib =
+            match std::env::var("MEMORY_CEILING_MIB") {
+                Ok(v) => v.parse::<u64>().ok().filter(|m| *m >= 64).ok_or_else(|| {
+                    Error::Config(format!("MEMORY_CEILING_MIB={v:?}: a number ≥ 64"))
+                })?,
+                Err(_) => 128,
+            };
+        let spill_dir = std::env::var_os("SPILL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        Ok(IngestSettings {
+            memory_ceiling: mib << 20,
+            spill_dir,
+            batch_size: 16 * 1024,
+        })
+    }
+
+    /// Bytes of aggregation state before a flush. Up to three chunks live at once (one being
+    /// written, one queued, one growing), beside the runtime, SDK clients and decode buffers.
+    pub fn state_budget(&self) -> usize {
+        (self.memory_ceiling / 6) as usize
+    }
+
+    /// The footer is the one structure held whole; it must leave room for everything else.
+    pub fn max_footer(&self) -> u64 {
+        self.memory_ceiling / 8
+    }
+}
+
+/// What happened to an event record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Ingested,
+    Removed,
+    /// Redelivery or identical content: nothing changed.
+    AlreadyCurrent,
+    /// Older than the stored version: ignored.
+    Stale,
+    /// Not a raw OCP Parquet key.
+    Skipped(&'static str),
+    /// The object changed or vanished since the event; a newer event follows.
+    Superseded(String),
+    /// Bad for good: recorded in `ocp_ingest_error`, nothing written.
+    Rejected(String),
+}
+
+/// Figures of one record, for the log line and the metrics record.
+#[derive(Debug, Clone)]
+pub struct IngestReport {
+    pub key: String,
+    pub outcome: Outcome,
+    pub rows: RowStats,
+    pub row_groups: usize,
+    pub bytes_fetched: u64,
+    pub object_size: u64,
+    pub partial_rows: u64,
+    pub flushes: u32,
+    pub days: Vec<NaiveDate>,
+    pub elapsed_ms: u128,
+}
+
+impl IngestReport {
+    fn new(key: &str, outcome: Outcome, started: Instant) -> Self {
+        IngestReport {
+            key: key.to_owned(),
+            outcome,
+            rows: RowStats::default(),
+            row_groups: 0,
+            bytes_fetched: 0,
+            object_size: 0,
+            partial_rows: 0,
+            flushes: 0,
+            days: Vec::new(),
+            elapsed_ms: started.elapsed().as_millis(),
+        }
+    }
+}
+
+/// Handles one event record. `open` binds to the object version (S3 in production); it is only
+/// called when the object must be read.
+pub async fn ingest_object<S, F, Fut>(
+    db: &Database,
+    event: &ObjectEvent,
+    open: F,
+    settings: &IngestSettings,
+) -> Result<IngestReport>
+where
+    S: ObjectSource,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<S>>,
+{
+    let started = Instant::now();
+    let raw = match classify(&event.key) {
+        KeyKind::Skip(why) => {
+            tracing::info!(key = %event.key, reason = why, "skipping object");
+            return Ok(IngestReport::new(
+                &event.key,
+                Outcome::Skipped(why),
+                started,
+            ));
+        }
+        KeyKind::Raw(raw) => raw,
+    };
+    let mut client = db.client().await?;
+    let mut tx = ObjectTransaction::begin(&mut client, event).await?;
+    match tx.decision() {
+        Decision::Stale => {
+            tx.rollback().await?;
+            return Ok(IngestReport::new(&event.key, Outcome::Stale, started));
+        }
+        Decision::AlreadyCurrent => {
+            tx.touch().await?;
+            return Ok(IngestReport::new(
+                &event.key,
+                Outcome::AlreadyCurrent,
+                started,
+            ));
+        }
+        Decision::Remove => {
+            tx.remove().await?;
+            return Ok(IngestReport::new(&event.key, Outcome::Removed, started));
+        }
+        Decision::Ingest => {}
+    }
+
+    let report_type = raw.report_type.path_segment();
+    let object_id = tx
+        .replace_previous("present", report_type, raw.source)
+        .await?;
+    let result = async {
+        let source = open().await?;
+        load(&tx, &source, &raw, object_id, settings).await
+    }
+    .await;
+    let mut report = match result {
+        Ok(report) => report,
+        Err(Error::Superseded { what, .. }) => {
+            tx.rollback().await?;
+            tracing::info!(key = %event.key, what, "object changed since the event; skipping");
+            return Ok(IngestReport::new(
+                &event.key,
+                Outcome::Superseded(what.into()),
+                started,
+            ));
+        }
+        Err(e) if e.is_permanent() => {
+            tx.rollback().await?;
+            let reason = e.to_string();
+            // A fresh transaction: the version may have moved on while we read.
+            let tx = ObjectTransaction::begin(&mut client, event).await?;
+            if tx.decision() == Decision::Ingest {
+                tx.fail(report_type, raw.source, &reason).await?;
+            } else {
+                tx.rollback().await?;
+            }
+            tracing::warn!(key = %event.key, reason = %reason, "rejected bad object");
+            return Ok(IngestReport::new(
+                &event.key,
+                Outcome::Rejected(reason),
+                started,
+            ));
+        }
+        Err(e) => {
+            tx.rollback().await.ok();
+            return Err(e);
+        }
+    };
+    tx.finish(
+        report_type,
+        raw.source,
+        &report.days,
+        VersionStats {
+            rows_read: report.rows.rows_read,
+            partial_rows: report.partial_rows,
+            bytes_fetched: report.bytes_fetched,
+            object_size: report.object_size,
+        },
+    )
+    .await?;
+    report.key = event.key.clone();
+    report.elapsed_ms = started.elapsed().as_millis();
+    Ok(report)
+}
+
+/// Fetches, decodes, aggregates and writes; returns the figures (outcome `Ingested`).
+async fn load(
+    tx: &ObjectTransaction<'_>,
+    source: &impl ObjectSource,
+    raw: &RawObjectKey,
+    object_id: i64,
+    settings: &IngestSettings,
+) -> Result<IngestReport> {
+    let started = Instant::now();
+    let spec = raw.report_type.spec();
+    let file = ProjectedFile::fetch(
+        source,
+        &spec.input_columns(),
+        &settings.spill_dir,
+        settings.max_footer(),
+    )
+    .await?;
+    let mut report = IngestReport::new(source.key(), Outcome::Ingested, started);
+    report.row_groups = file.row_groups;
+    report.bytes_fetched = file.bytes_fetched;
+    report.object_size = file.object_size;
+    tracing::info!(
+        key = source.key(),
+        bytes_fetched = file.bytes_fetched,
+        object_size = file.object_size,
+        row_groups = file.row_groups,
+        rows = file.rows_in_file,
+        "fetched projected column chunks"
+    );
+
+    // Decoding is CPU-bound and reads a local file: it runs on a blocking thread and hands full
+    // chunks over a one-slot channel, so COPY of one chunk overlaps decoding of the next.
+    let (chunks_tx, mut chunks_rx) = mpsc::channel::<PartialChunk>(1);
+    let key = source.key().to_owned();
+    let window = month_window_ms(raw.year, raw.month);
+    let budget = settings.state_budget();
+    let batch_size = settings.batch_size;
+    let decoder = tokio::task::spawn_blocking(move || -> Result<(RowStats, Vec<i32>)> {
+        let mut aggregator = ReportAggregator::new(spec, &key, window);
+        for batch in file.batches(batch_size)? {
+            aggregator.push(&batch?)?;
+            if aggregator.state_bytes() > budget {
+                if chunks_tx.blocking_send(aggregator.take_chunk()).is_err() {
+                    break; // the writer failed; its error is reported
+                }
+            }
+        }
+        if aggregator.group_count() > 0 {
+            let _ = chunks_tx.blocking_send(aggregator.take_chunk());
+        }
+        Ok((
+            aggregator.stats(),
+            aggregator.days().iter().copied().collect(),
+        ))
+    });
+
+    let mut write_error = None;
+    while let Some(chunk) = chunks_rx.recv().await {
+        match tx.write_chunk(&chunk, object_id, raw.source).await {
+            Ok(rows) => {
+                report.partial_rows += rows;
+                report.flushes += 1;
+            }
+            Err(e) => {
+                write_error = Some(data_error_is_bad_input(e, source.key()));
+                break;
+            }
+        }
+    }
+    drop(chunks_rx);
+    let decoded = decoder
+        .await
+        .map_err(|e| Error::Internal(format!("decoder thread: {e}")))?;
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    let (rows, days) = decoded?;
+    report.rows = rows;
+    report.days = days.into_iter().map(|d| epoch_day(d as i64)).collect();
+    Ok(report)
+}
+
+/// PostgreSQL refusing a value (SQLSTATE class 22, e.g. text jsonb will not hold) is the file's
+/// fault, not a transient one: retrying would fail forever.
+fn data_error_is_bad_input(e: Error, key: &str) -> Error {
+    if let Error::Postgres(pg) = &e
+        && let Some(code) = pg.code()
+        && code.code().starts_with("22")
+    {
+        return Error::bad_input(key, format!("value refused by PostgreSQL: {pg}"));
+    }
+    e
+}

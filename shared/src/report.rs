@@ -1,0 +1,337 @@
+//! The four raw OCP report types and, for each, what the partials need from it (spec §2.2–§2.3, §4).
+//!
+//! A report is read once and feeds one or more [`AggregateSpec`]s, each a GROUP BY into one partial
+//! table. The specs are data, so the reader projects exactly the columns they name and the writer
+//! derives its COPY column list from them.
+
+/// The time grain an aggregate groups `interval_start` by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grain {
+    Day,
+    Hour,
+}
+
+/// A text column of the input.
+#[derive(Debug, Clone, Copy)]
+pub struct TextColumn {
+    pub name: &'static str,
+    /// Missing optional columns read as NULL (koku adds newer operators' columns empty).
+    pub required: bool,
+    /// Label maps stored as JSON text; validated once per distinct value and written as jsonb.
+    pub labels: bool,
+}
+
+const fn text(name: &'static str) -> TextColumn {
+    TextColumn {
+        name,
+        required: true,
+        labels: false,
+    }
+}
+const fn optional_text(name: &'static str) -> TextColumn {
+    TextColumn {
+        name,
+        required: false,
+        labels: false,
+    }
+}
+const fn labels(name: &'static str) -> TextColumn {
+    TextColumn {
+        name,
+        required: true,
+        labels: true,
+    }
+}
+
+/// Where a numeric value comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum ValueSource {
+    Column(&'static str),
+    /// The column when the file has it, else the per-row `max(a, b)` (koku's effective usage, §2.1).
+    ColumnOrGreatest {
+        column: &'static str,
+        a: &'static str,
+        b: &'static str,
+    },
+}
+
+/// A numeric value of an aggregate, named as in the partial table.
+#[derive(Debug, Clone, Copy)]
+pub struct Value {
+    pub name: &'static str,
+    pub source: ValueSource,
+}
+
+const fn col(name: &'static str) -> Value {
+    Value {
+        name,
+        source: ValueSource::Column(name),
+    }
+}
+const fn effective(name: &'static str, a: &'static str, b: &'static str) -> Value {
+    Value {
+        name,
+        source: ValueSource::ColumnOrGreatest { column: name, a, b },
+    }
+}
+
+/// One GROUP BY of a report into one partial table.
+#[derive(Debug)]
+pub struct AggregateSpec {
+    pub table: &'static str,
+    pub grain: Grain,
+    pub keys: &'static [TextColumn],
+    /// Text columns aggregated with `max` (byte order, as koku's pandas `max` on str).
+    pub text_maxes: &'static [TextColumn],
+    pub sums: &'static [Value],
+    pub maxes: &'static [Value],
+}
+
+#[derive(Debug)]
+pub struct ReportSpec {
+    pub aggregates: &'static [AggregateSpec],
+    /// koku drops a whole row when any of these is > 1e18 (`_remove_anomalies`, §2.1).
+    pub anomaly_columns: &'static [&'static str],
+}
+
+/// Column of every report holding the hour the row describes.
+pub const INTERVAL_START: &str = "interval_start";
+/// koku's anomaly threshold.
+pub const ANOMALY_LIMIT: f64 = 1e18;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReportType {
+    PodUsage,
+    StorageUsage,
+    NodeLabels,
+    NamespaceLabels,
+}
+
+impl ReportType {
+    pub const ALL: [ReportType; 4] = [
+        ReportType::PodUsage,
+        ReportType::StorageUsage,
+        ReportType::NodeLabels,
+        ReportType::NamespaceLabels,
+    ];
+
+    pub fn from_path_segment(segment: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.path_segment() == segment)
+    }
+
+    pub fn path_segment(self) -> &'static str {
+        match self {
+            ReportType::PodUsage => "pod_usage",
+            ReportType::StorageUsage => "storage_usage",
+            ReportType::NodeLabels => "node_labels",
+            ReportType::NamespaceLabels => "namespace_labels",
+        }
+    }
+
+    pub fn spec(self) -> &'static ReportSpec {
+        match self {
+            ReportType::PodUsage => &POD_USAGE,
+            ReportType::StorageUsage => &STORAGE_USAGE,
+            ReportType::NodeLabels => &NODE_LABELS,
+            ReportType::NamespaceLabels => &NAMESPACE_LABELS,
+        }
+    }
+}
+
+/// Every partial table, for deletes that do not know the report type.
+pub fn partial_tables() -> impl Iterator<Item = &'static str> {
+    ReportType::ALL
+        .into_iter()
+        .flat_map(|r| r.spec().aggregates.iter().map(|a| a.table))
+}
+
+static POD_USAGE: ReportSpec = ReportSpec {
+    aggregates: &[
+        // koku's daily pod table: per day, namespace, node, pod and raw label text (§2.2).
+        AggregateSpec {
+            table: "ocp_pod_usage_partial",
+            grain: Grain::Day,
+            keys: &[
+                text("namespace"),
+                text("node"),
+                text("pod"),
+                labels("pod_labels"),
+            ],
+            text_maxes: &[text("resource_id"), optional_text("node_role")],
+            sums: &[
+                col("pod_usage_cpu_core_seconds"),
+                col("pod_request_cpu_core_seconds"),
+                effective(
+                    "pod_effective_usage_cpu_core_seconds",
+                    "pod_usage_cpu_core_seconds",
+                    "pod_request_cpu_core_seconds",
+                ),
+                col("pod_limit_cpu_core_seconds"),
+                col("pod_usage_memory_byte_seconds"),
+                col("pod_request_memory_byte_seconds"),
+                effective(
+                    "pod_effective_usage_memory_byte_seconds",
+                    "pod_usage_memory_byte_seconds",
+                    "pod_request_memory_byte_seconds",
+                ),
+                col("pod_limit_memory_byte_seconds"),
+            ],
+            maxes: &[
+                col("node_capacity_cpu_cores"),
+                col("node_capacity_memory_bytes"),
+            ],
+        },
+        // Capacity is the max over a node's pods in each hour, summed per day at roll-up (§4.4).
+        AggregateSpec {
+            table: "ocp_node_capacity_partial",
+            grain: Grain::Hour,
+            keys: &[text("node")],
+            text_maxes: &[],
+            sums: &[],
+            maxes: &[
+                col("node_capacity_cpu_core_seconds"),
+                col("node_capacity_memory_byte_seconds"),
+            ],
+        },
+    ],
+    anomaly_columns: &[
+        "pod_usage_cpu_core_seconds",
+        "pod_request_cpu_core_seconds",
+        "pod_limit_cpu_core_seconds",
+        "pod_usage_memory_byte_seconds",
+        "pod_request_memory_byte_seconds",
+        "pod_limit_memory_byte_seconds",
+        "node_capacity_cpu_cores",
+        "node_capacity_cpu_core_seconds",
+        "node_capacity_memory_bytes",
+        "node_capacity_memory_byte_seconds",
+    ],
+};
+
+static STORAGE_USAGE: ReportSpec = ReportSpec {
+    aggregates: &[AggregateSpec {
+        table: "ocp_storage_usage_partial",
+        grain: Grain::Day,
+        // The file's own `node` and `csi_driver` are not used by the summary (§4.6).
+        keys: &[
+            text("namespace"),
+            text("pod"),
+            text("persistentvolumeclaim"),
+            text("persistentvolume"),
+            text("storageclass"),
+            optional_text("csi_volume_handle"),
+            labels("persistentvolume_labels"),
+            labels("persistentvolumeclaim_labels"),
+        ],
+        text_maxes: &[],
+        sums: &[
+            col("persistentvolumeclaim_capacity_byte_seconds"),
+            col("volume_request_storage_byte_seconds"),
+            col("persistentvolumeclaim_usage_byte_seconds"),
+        ],
+        maxes: &[col("persistentvolumeclaim_capacity_bytes")],
+    }],
+    anomaly_columns: &[
+        "persistentvolumeclaim_capacity_bytes",
+        "persistentvolumeclaim_capacity_byte_seconds",
+        "volume_request_storage_byte_seconds",
+        "persistentvolumeclaim_usage_byte_seconds",
+    ],
+};
+
+static NODE_LABELS: ReportSpec = ReportSpec {
+    aggregates: &[AggregateSpec {
+        table: "ocp_node_labels_partial",
+        grain: Grain::Day,
+        keys: &[text("node"), labels("node_labels")],
+        text_maxes: &[],
+        sums: &[],
+        maxes: &[],
+    }],
+    anomaly_columns: &[],
+};
+
+static NAMESPACE_LABELS: ReportSpec = ReportSpec {
+    aggregates: &[AggregateSpec {
+        table: "ocp_namespace_labels_partial",
+        grain: Grain::Day,
+        keys: &[text("namespace"), labels("namespace_labels")],
+        text_maxes: &[],
+        sums: &[],
+        maxes: &[],
+    }],
+    anomaly_columns: &[],
+};
+
+impl ReportSpec {
+    /// Every input column the report's aggregates read, with whether the file must have it.
+    pub fn input_columns(&self) -> Vec<(&'static str, bool)> {
+        let mut columns: Vec<(&'static str, bool)> = vec![(INTERVAL_START, true)];
+        let mut add =
+            |name: &'static str, required: bool| match columns.iter_mut().find(|(n, _)| *n == name)
+            {
+                Some(existing) => existing.1 |= required,
+                None => columns.push((name, required)),
+            };
+        for agg in self.aggregates {
+            for t in agg.keys.iter().chain(agg.text_maxes) {
+                add(t.name, t.required);
+            }
+            for v in agg.sums.iter().chain(agg.maxes) {
+                match v.source {
+                    ValueSource::Column(c) => add(c, true),
+                    ValueSource::ColumnOrGreatest { column, a, b } => {
+                        add(column, false);
+                        add(a, true);
+                        add(b, true);
+                    }
+                }
+            }
+        }
+        for c in self.anomaly_columns {
+            add(c, true);
+        }
+        columns
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_report_projects_only_what_partials_need() {
+        let cols = ReportType::PodUsage.spec().input_columns();
+        let names: Vec<_> = cols.iter().map(|(n, _)| *n).collect();
+        assert!(names.contains(&"pod_labels"));
+        assert!(
+            !names.contains(&"report_period_start"),
+            "not needed by any partial"
+        );
+        assert!(!names.contains(&"interval_end"));
+        let optional: Vec<_> = cols.iter().filter(|(_, r)| !r).map(|(n, _)| *n).collect();
+        assert_eq!(
+            optional,
+            [
+                "node_role",
+                "pod_effective_usage_cpu_core_seconds",
+                "pod_effective_usage_memory_byte_seconds"
+            ]
+        );
+        assert_eq!(names.len(), 19);
+    }
+
+    #[test]
+    fn storage_node_and_csi_columns_are_optional() {
+        let cols = ReportType::StorageUsage.spec().input_columns();
+        assert!(cols.contains(&("csi_volume_handle", false)));
+        assert!(!cols.iter().any(|(n, _)| *n == "csi_driver" || *n == "node"));
+    }
+
+    #[test]
+    fn path_segments_round_trip() {
+        for r in ReportType::ALL {
+            assert_eq!(ReportType::from_path_segment(r.path_segment()), Some(r));
+        }
+    }
+}

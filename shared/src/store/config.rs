@@ -1,0 +1,251 @@
+//! Database settings from the environment: `DATABASE_URL` or libpq's `PG*` variables, `DB_SCHEMA`,
+//! and TLS from `PGSSLMODE` / `PGSSLROOTCERT` (or `sslmode`/`sslrootcert` in the URL).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio_postgres::config::SslMode;
+
+use crate::error::{Error, Result};
+
+/// How to protect the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain TCP (local development and tests only).
+    Disable,
+    /// TLS, with the server certificate verified against `root_cert` and its host name checked.
+    /// libpq's `require` and `verify-ca` are taken as this stricter mode.
+    VerifyFull { root_cert: PathBuf },
+}
+
+/// A validated SQL identifier (schema name): lower-case letters, digits and `_`, at most 63 bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identifier(String);
+
+impl Identifier {
+    pub fn parse(name: &str) -> Result<Self> {
+        let ok = !name.is_empty()
+            && name.len() <= 63
+            && name
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if ok {
+            Ok(Identifier(name.to_owned()))
+        } else {
+            Err(Error::Config(format!(
+                "{name:?} is not a valid schema name (lower-case letters, digits and _, at most 63)"
+            )))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Identifier {
+    /// Always quoted: safe to splice into DDL because `parse` admitted no quote.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", self.0)
+    }
+}
+
+#[derive(Clone)]
+pub struct DbConfig {
+    pub pg: tokio_postgres::Config,
+    pub tls: TlsMode,
+    pub schema: Identifier,
+}
+
+impl fmt::Debug for DbConfig {
+    /// Never prints the password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DbConfig")
+            .field("hosts", &self.pg.get_hosts())
+            .field("ports", &self.pg.get_ports())
+            .field("user", &self.pg.get_user())
+            .field("dbname", &self.pg.get_dbname())
+            .field("tls", &self.tls)
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+impl DbConfig {
+    /// Reads the settings through `var` (the process environment in production).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let mut url_sslmode = None;
+        let mut url_rootcert = None;
+        let mut pg = match var("DATABASE_URL").filter(|u| !u.is_empty()) {
+            Some(url) => {
+                let url = strip_libpq_tls_params(&url, &mut url_sslmode, &mut url_rootcert);
+                url.parse::<tokio_postgres::Config>()
+                    .map_err(|e| Error::Config(format!("DATABASE_URL: {e}")))?
+            }
+            None => {
+                let mut pg = tokio_postgres::Config::new();
+                pg.host(&var("PGHOST").unwrap_or_else(|| "localhost".into()));
+                let port = var("PGPORT").unwrap_or_else(|| "5432".into());
+                pg.port(
+                    port.parse()
+                        .map_err(|_| Error::Config(format!("PGPORT {port:?}")))?,
+                );
+                pg.user(&var("PGUSER").unwrap_or_else(|| "postgres".into()));
+                if let Some(password) = var("PGPASSWORD") {
+                    pg.password(password);
+                }
+                pg.dbname(&var("PGDATABASE").unwrap_or_else(|| "postgres".into()));
+                pg
+            }
+        };
+        pg.application_name("ocp-summary");
+        pg.connect_timeout(std::time::Duration::from_secs(10));
+
+        let mode = var("PGSSLMODE")
+            .or(url_sslmode)
+            .unwrap_or_else(|| "disable".into());
+        let tls = match mode.as_str() {
+            "disable" | "allow" | "prefer" => TlsMode::Disable,
+            "require" | "verify-ca" | "verify-full" => {
+                let root = var("PGSSLROOTCERT").or(url_rootcert).ok_or_else(|| {
+                    Error::Config(format!(
+                        "PGSSLMODE={mode} needs PGSSLROOTCERT (a PEM CA bundle)"
+                    ))
+                })?;
+                TlsMode::VerifyFull {
+                    root_cert: root.into(),
+                }
+            }
+            other => return Err(Error::Config(format!("unknown PGSSLMODE {other:?}"))),
+        };
+        pg.ssl_mode(match tls {
+            TlsMode::Disable => SslMode::Disable,
+            TlsMode::VerifyFull { .. } => SslMode::Require,
+        });
+        let schema = Identifier::parse(&var("DB_SCHEMA").unwrap_or_else(|| "public".into()))?;
+        Ok(DbConfig { pg, tls, schema })
+    }
+
+    pub fn from_env() -> Result<Self> {
+        Self::from_vars(|k| std::env::var(k).ok())
+    }
+
+    /// rustls settings for [`TlsMode::VerifyFull`].
+    pub fn rustls_config(root_cert: &std::path::Path) -> Result<Arc<rustls::ClientConfig>> {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        let certs = CertificateDer::pem_file_iter(root_cert)
+            .map_err(|e| Error::Config(format!("PGSSLROOTCERT {}: {e}", root_cert.display())))?;
+        for cert in certs {
+            let cert = cert.map_err(|e| {
+                Error::Config(format!("PGSSLROOTCERT {}: {e}", root_cert.display()))
+            })?;
+            roots.add(cert).map_err(|e| {
+                Error::Config(format!("PGSSLROOTCERT {}: {e}", root_cert.display()))
+            })?;
+        }
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::Config(format!("TLS: {e}")))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Arc::new(config))
+    }
+}
+
+/// tokio-postgres knows neither `verify-full` nor `sslrootcert`; take them out of the URL.
+fn strip_libpq_tls_params(
+    url: &str,
+    sslmode: &mut Option<String>,
+    rootcert: &mut Option<String>,
+) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some(("sslmode", v)) => {
+                *sslmode = Some(v.to_owned());
+                false
+            }
+            Some(("sslrootcert", v)) => {
+                *rootcert = Some(v.to_owned());
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn schema_names_are_validated() {
+        assert!(Identifier::parse("org1234567").is_ok());
+        assert!(Identifier::parse("_x9").is_ok());
+        for bad in [
+            "",
+            "1abc",
+            "Public",
+            "a-b",
+            "a\"b",
+            "x; drop table y",
+            &"a".repeat(64),
+        ] {
+            assert!(Identifier::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(Identifier::parse("org1").unwrap().to_string(), "\"org1\"");
+    }
+
+    #[test]
+    fn url_tls_parameters_are_understood() {
+        let cfg = DbConfig::from_vars(vars(&[(
+            "DATABASE_URL",
+            "postgres://u:secret@db:5432/koku?sslmode=verify-full&sslrootcert=/ca.pem",
+        )]))
+        .unwrap();
+        assert_eq!(
+            cfg.tls,
+            TlsMode::VerifyFull {
+                root_cert: "/ca.pem".into()
+            }
+        );
+        assert_eq!(cfg.pg.get_dbname(), Some("koku"));
+        assert!(
+            !format!("{cfg:?}").contains("secret"),
+            "Debug must not show the password"
+        );
+    }
+
+    #[test]
+    fn verification_needs_a_root_certificate() {
+        let err = DbConfig::from_vars(vars(&[("PGSSLMODE", "verify-full")])).unwrap_err();
+        assert!(err.to_string().contains("PGSSLROOTCERT"));
+        let err = DbConfig::from_vars(vars(&[("DB_SCHEMA", "bad-name")])).unwrap_err();
+        assert!(err.to_string().contains("schema"));
+    }
+}

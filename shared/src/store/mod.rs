@@ -1,0 +1,154 @@
+//! PostgreSQL access: connection (with TLS when configured), migrations, and the two writers —
+//! [`partials`] for ingest and [`crate::rollup`] for the summary.
+
+pub mod config;
+pub(crate) mod copy;
+pub mod partials;
+
+use tokio::sync::{Mutex, MutexGuard};
+use tokio_postgres::{Client, NoTls};
+
+pub use config::{DbConfig, Identifier, TlsMode};
+
+use crate::error::{Error, Result};
+
+/// Migrations, applied in order, each once, under an advisory lock.
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "partials",
+        include_str!("../../sql/migrations/0001_partials.sql"),
+    ),
+    (
+        2,
+        "koku_reporting",
+        include_str!("../../sql/migrations/0002_koku_reporting.sql"),
+    ),
+];
+
+/// One connection per execution environment, re-established once if it broke while frozen.
+pub struct Database {
+    config: DbConfig,
+    client: Mutex<Client>,
+}
+
+impl Database {
+    /// Connects and applies pending migrations.
+    pub async fn connect(config: DbConfig) -> Result<Self> {
+        let client = open(&config).await?;
+        migrate(&client, &config.schema).await?;
+        Ok(Database {
+            config,
+            client: Mutex::new(client),
+        })
+    }
+
+    pub fn schema(&self) -> &Identifier {
+        &self.config.schema
+    }
+
+    /// The connection, reconnecting first if the server closed it (e.g. while Lambda was frozen).
+    pub async fn client(&self) -> Result<MutexGuard<'_, Client>> {
+        let mut guard = self.client.lock().await;
+        if guard.is_closed() {
+            tracing::warn!("database connection was closed; reconnecting");
+            *guard = open(&self.config).await?;
+        }
+        Ok(guard)
+    }
+}
+
+/// Opens a connection with `search_path` set to the configured schema.
+pub async fn open(config: &DbConfig) -> Result<Client> {
+    let client = match &config.tls {
+        TlsMode::Disable => {
+            let (client, connection) = config.pg.connect(NoTls).await?;
+            tokio::spawn(drive(connection));
+            client
+        }
+        TlsMode::VerifyFull { root_cert } => {
+            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(
+                DbConfig::rustls_config(root_cert)?.as_ref().clone(),
+            );
+            let (client, connection) = config.pg.connect(tls).await?;
+            tokio::spawn(drive(connection));
+            client
+        }
+    };
+    client
+        .batch_execute(&format!("SET search_path TO {}", config.schema))
+        .await?;
+    Ok(client)
+}
+
+async fn drive<C>(connection: C)
+where
+    C: std::future::Future<Output = std::result::Result<(), tokio_postgres::Error>>,
+{
+    if let Err(e) = connection.await {
+        tracing::warn!(error = %e, "database connection ended");
+    }
+}
+
+/// Creates the schema and applies pending migrations; concurrent cold starts wait on one lock.
+pub async fn migrate(client: &Client, schema: &Identifier) -> Result<()> {
+    client
+        .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        .await?;
+    let lock_key = format!("ocp-summary-migrate:{}", schema.as_str());
+    client
+        .execute(
+            "SELECT pg_advisory_lock(hashtextextended($1, 0))",
+            &[&lock_key],
+        )
+        .await?;
+    let result = apply_pending(client).await;
+    client
+        .execute(
+            "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
+            &[&lock_key],
+        )
+        .await?;
+    result
+}
+
+async fn apply_pending(client: &Client) -> Result<()> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS ocp_schema_migration (
+                 version int PRIMARY KEY, name text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await?;
+    let applied: Vec<i32> = client
+        .query("SELECT version FROM ocp_schema_migration", &[])
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for &(version, name, sql) in MIGRATIONS {
+        if applied.contains(&version) {
+            continue;
+        }
+        tracing::info!(version, name, "applying migration");
+        client.batch_execute("BEGIN").await?;
+        let step = async {
+            client.batch_execute(sql).await?;
+            client
+                .execute(
+                    "INSERT INTO ocp_schema_migration (version, name) VALUES ($1, $2)",
+                    &[&version, &name],
+                )
+                .await?;
+            Ok::<_, Error>(())
+        };
+        match step.await {
+            Ok(()) => client.batch_execute("COMMIT").await?,
+            Err(e) => {
+                client.batch_execute("ROLLBACK").await.ok();
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
