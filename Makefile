@@ -27,3 +27,8 @@ fmt:
 
 clean-work:
 	rm -rf .work
+
+## Benchmark: ingest vs DuckDB (1 thread) side by side, memory, end to end, roll-up, concurrency.
+## Results in bench/results/ (see bench/README.md).
+bench: build
+	$(WITH_SERVICES) python3 bench/run.py $(BENCH_ARGS)

@@ -33,7 +33,7 @@ use parquet::file::metadata::{FooterTail, ParquetMetaData, ParquetMetaDataReader
 
 use crate::error::{Error, Result};
 use crate::object_source::ObjectSource;
-use crate::report::INTERVAL_START;
+use crate::report::{ColumnKind, InputColumn};
 
 /// Bytes of the tail fetched first; most footers fit, larger ones take a second GET.
 const TAIL_GUESS: u64 = 64 * 1024;
@@ -60,7 +60,7 @@ impl ProjectedFile {
     /// `max_footer` bounds the footer's size, the one part that must be held in memory whole.
     pub async fn fetch(
         source: &impl ObjectSource,
-        columns: &[(&'static str, bool)],
+        columns: &[InputColumn],
         dir: &Path,
         max_footer: u64,
     ) -> Result<Self> {
@@ -187,11 +187,10 @@ async fn copy_range(
     Ok(got)
 }
 
-/// Finds each wanted top-level column's leaf, checks its type, and builds the reader's schema hint:
-/// text columns are read as dictionaries, so rows carry small keys instead of copied strings.
+/// Finds each wanted top-level column's leaf, checks its type, and builds the reader's schema hint.
 fn plan_projection(
     metadata: &ParquetMetaData,
-    columns: &[(&'static str, bool)],
+    columns: &[InputColumn],
 ) -> Result<(Vec<usize>, Arc<Schema>), String> {
     let descr = metadata.file_metadata().schema_descr();
     let inferred = parquet::arrow::parquet_to_arrow_schema(
@@ -207,7 +206,12 @@ fn plan_projection(
         .iter()
         .map(|f| f.as_ref().clone())
         .collect();
-    for &(name, required) in columns {
+    for &InputColumn {
+        name,
+        kind,
+        required,
+    } in columns
+    {
         let matching: Vec<usize> = descr
             .columns()
             .iter()
@@ -226,29 +230,29 @@ fn plan_projection(
         };
         let field = &fields[field_index];
         let physical = descr.column(leaf).physical_type();
-        let is_time = name == INTERVAL_START;
-        let new_type = match field.data_type() {
-            DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 if is_time => None,
-            _ if is_time => {
-                return Err(format!(
-                    "column {name} has type {}, expected a timestamp",
-                    field.data_type()
-                ));
-            }
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-                if physical == PhysicalType::BYTE_ARRAY =>
-            {
-                Some(DataType::Dictionary(
-                    Box::new(DataType::Int32),
-                    Box::new(DataType::Utf8),
-                ))
-            }
-            DataType::Dictionary(_, v) if v.is_string() => None,
-            t if t.is_numeric() || t.is_integer() => None,
-            DataType::Null => None,
-            other => {
-                return Err(format!("column {name} has unsupported type {other}"));
-            }
+        let data_type = field.data_type();
+        let wrong = || format!("column {name} has type {data_type}, expected {kind:?}");
+        let new_type = match kind {
+            ColumnKind::Time => match data_type {
+                DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => None,
+                _ => return Err(wrong()),
+            },
+            ColumnKind::Number if data_type.is_numeric() || *data_type == DataType::Null => None,
+            ColumnKind::Number => return Err(wrong()),
+            // Text is read as dictionaries: rows then carry small keys, not copied strings.
+            ColumnKind::Text => match data_type {
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                    if physical == PhysicalType::BYTE_ARRAY =>
+                {
+                    Some(DataType::Dictionary(
+                        Box::new(DataType::Int32),
+                        Box::new(DataType::Utf8),
+                    ))
+                }
+                DataType::Dictionary(_, v) if v.is_string() => None,
+                DataType::Null => None,
+                _ => return Err(wrong()),
+            },
         };
         if let Some(t) = new_type {
             fields[field_index] = field.clone().with_data_type(t);

@@ -27,6 +27,11 @@ pub struct IngestSettings {
     /// Where projected column chunks are spilled (Lambda's `/tmp`).
     pub spill_dir: PathBuf,
     pub batch_size: usize,
+    /// Bytes of aggregation state (as estimated) before a flush. One chunk lives at a time, beside
+    /// the runtime, SDK clients, decode buffers and allocator slack (about 30 MiB together), so
+    /// `from_env` gives it 30% of the ceiling. Flushing early costs more partial rows, so the
+    /// budget is as large as the ceiling allows.
+    pub state_budget: usize,
 }
 
 impl IngestSettings {
@@ -46,13 +51,8 @@ impl IngestSettings {
             memory_ceiling: mib << 20,
             spill_dir,
             batch_size: 16 * 1024,
+            state_budget: ((mib << 20) * 3 / 10) as usize,
         })
-    }
-
-    /// Bytes of aggregation state before a flush. Up to three chunks live at once (one being
-    /// written, one queued, one growing), beside the runtime, SDK clients and decode buffers.
-    pub fn state_budget(&self) -> usize {
-        (self.memory_ceiling / 6) as usize
     }
 
     /// The footer is the one structure held whole; it must leave room for everything else.
@@ -246,21 +246,24 @@ async fn load(
         "fetched projected column chunks"
     );
 
-    // Decoding is CPU-bound and reads a local file: it runs on a blocking thread and hands full
-    // chunks over a one-slot channel, so COPY of one chunk overlaps decoding of the next.
+    // Decoding is CPU-bound and reads a local file: it runs on a blocking thread. When the state
+    // reaches its budget it hands the chunk over and waits until it is written, so at most one
+    // chunk's state is alive at a time; the final chunk is written while the thread winds down.
     let (chunks_tx, mut chunks_rx) = mpsc::channel::<PartialChunk>(1);
+    let (written_tx, written_rx) = std::sync::mpsc::sync_channel::<()>(1);
     let key = source.key().to_owned();
     let window = month_window_ms(raw.year, raw.month);
-    let budget = settings.state_budget();
+    let budget = settings.state_budget;
     let batch_size = settings.batch_size;
     let decoder = tokio::task::spawn_blocking(move || -> Result<(RowStats, Vec<i32>)> {
         let mut aggregator = ReportAggregator::new(spec, &key, window);
         for batch in file.batches(batch_size)? {
             aggregator.push(&batch?)?;
-            if aggregator.state_bytes() > budget {
-                if chunks_tx.blocking_send(aggregator.take_chunk()).is_err() {
-                    break; // the writer failed; its error is reported
-                }
+            if aggregator.state_bytes() > budget
+                && (chunks_tx.blocking_send(aggregator.take_chunk()).is_err()
+                    || written_rx.recv().is_err())
+            {
+                break; // the writer failed; its error is reported
             }
         }
         if aggregator.group_count() > 0 {
@@ -278,6 +281,8 @@ async fn load(
             Ok(rows) => {
                 report.partial_rows += rows;
                 report.flushes += 1;
+                drop(chunk);
+                let _ = written_tx.send(());
             }
             Err(e) => {
                 write_error = Some(data_error_is_bad_input(e, source.key()));
@@ -286,6 +291,7 @@ async fn load(
         }
     }
     drop(chunks_rx);
+    drop(written_tx);
     let decoded = decoder
         .await
         .map_err(|e| Error::Internal(format!("decoder thread: {e}")))?;

@@ -94,6 +94,23 @@ pub struct ReportSpec {
     pub anomaly_columns: &'static [&'static str],
 }
 
+/// What an input column holds, for type checks before anything is fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Time,
+    Text,
+    Number,
+}
+
+/// An input column the partials need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputColumn {
+    pub name: &'static str,
+    pub kind: ColumnKind,
+    /// Files without it are rejected; optional ones read as NULL (or derived).
+    pub required: bool,
+}
+
 /// Column of every report holding the hour the row describes.
 pub const INTERVAL_START: &str = "interval_start";
 /// koku's anomaly threshold.
@@ -264,32 +281,41 @@ static NAMESPACE_LABELS: ReportSpec = ReportSpec {
 };
 
 impl ReportSpec {
-    /// Every input column the report's aggregates read, with whether the file must have it.
-    pub fn input_columns(&self) -> Vec<(&'static str, bool)> {
-        let mut columns: Vec<(&'static str, bool)> = vec![(INTERVAL_START, true)];
-        let mut add =
-            |name: &'static str, required: bool| match columns.iter_mut().find(|(n, _)| *n == name)
-            {
-                Some(existing) => existing.1 |= required,
-                None => columns.push((name, required)),
-            };
+    /// Every input column the report's aggregates read.
+    pub fn input_columns(&self) -> Vec<InputColumn> {
+        let mut columns = vec![InputColumn {
+            name: INTERVAL_START,
+            kind: ColumnKind::Time,
+            required: true,
+        }];
+        let mut add = |name: &'static str, kind: ColumnKind, required: bool| match columns
+            .iter_mut()
+            .find(|c| c.name == name)
+        {
+            Some(existing) => existing.required |= required,
+            None => columns.push(InputColumn {
+                name,
+                kind,
+                required,
+            }),
+        };
         for agg in self.aggregates {
             for t in agg.keys.iter().chain(agg.text_maxes) {
-                add(t.name, t.required);
+                add(t.name, ColumnKind::Text, t.required);
             }
             for v in agg.sums.iter().chain(agg.maxes) {
                 match v.source {
-                    ValueSource::Column(c) => add(c, true),
+                    ValueSource::Column(c) => add(c, ColumnKind::Number, true),
                     ValueSource::ColumnOrGreatest { column, a, b } => {
-                        add(column, false);
-                        add(a, true);
-                        add(b, true);
+                        add(column, ColumnKind::Number, false);
+                        add(a, ColumnKind::Number, true);
+                        add(b, ColumnKind::Number, true);
                     }
                 }
             }
         }
         for c in self.anomaly_columns {
-            add(c, true);
+            add(c, ColumnKind::Number, true);
         }
         columns
     }
@@ -302,14 +328,18 @@ mod tests {
     #[test]
     fn pod_report_projects_only_what_partials_need() {
         let cols = ReportType::PodUsage.spec().input_columns();
-        let names: Vec<_> = cols.iter().map(|(n, _)| *n).collect();
+        let names: Vec<_> = cols.iter().map(|c| c.name).collect();
         assert!(names.contains(&"pod_labels"));
         assert!(
             !names.contains(&"report_period_start"),
             "not needed by any partial"
         );
         assert!(!names.contains(&"interval_end"));
-        let optional: Vec<_> = cols.iter().filter(|(_, r)| !r).map(|(n, _)| *n).collect();
+        let optional: Vec<_> = cols
+            .iter()
+            .filter(|c| !c.required)
+            .map(|c| c.name)
+            .collect();
         assert_eq!(
             optional,
             [
@@ -324,8 +354,13 @@ mod tests {
     #[test]
     fn storage_node_and_csi_columns_are_optional() {
         let cols = ReportType::StorageUsage.spec().input_columns();
-        assert!(cols.contains(&("csi_volume_handle", false)));
-        assert!(!cols.iter().any(|(n, _)| *n == "csi_driver" || *n == "node"));
+        let csi = cols.iter().find(|c| c.name == "csi_volume_handle").unwrap();
+        assert_eq!((csi.kind, csi.required), (ColumnKind::Text, false));
+        assert!(
+            !cols
+                .iter()
+                .any(|c| c.name == "csi_driver" || c.name == "node")
+        );
     }
 
     #[test]

@@ -86,6 +86,7 @@ impl TestEnv {
                 memory_ceiling: 128 << 20,
                 spill_dir: std::env::temp_dir(),
                 batch_size: 8192,
+                state_budget: (128 << 20) * 3 / 10,
             },
         };
         let rollup = rollup::Deps {
@@ -221,4 +222,129 @@ pub fn assert_close(actual: f64, expected: f64, what: &str) {
         (actual - expected).abs() <= tolerance,
         "{what}: got {actual}, expected {expected}"
     );
+}
+
+/// One summary row as the tests compare it: text columns and numbers by name.
+#[derive(Debug, Clone)]
+pub struct SummaryRow {
+    pub data_source: String,
+    pub usage_start: String,
+    pub namespace: Option<String>,
+    pub node: Option<String>,
+    pub resource_id: Option<String>,
+    pub pvc: Option<String>,
+    pub pod_labels: Option<serde_json::Value>,
+    pub volume_labels: Option<serde_json::Value>,
+    pub all_labels: Option<serde_json::Value>,
+    pub cost_category: Option<String>,
+    pub numbers: std::collections::BTreeMap<String, Option<f64>>,
+}
+
+impl SummaryRow {
+    #[track_caller]
+    pub fn num(&self, column: &str) -> f64 {
+        self.numbers
+            .get(column)
+            .unwrap_or_else(|| panic!("no column {column}"))
+            .unwrap_or_else(|| panic!("{column} is NULL in {self:?}"))
+    }
+
+    pub fn is_null(&self, column: &str) -> bool {
+        self.numbers.get(column).is_some_and(Option::is_none)
+    }
+}
+
+pub const NUMBER_COLUMNS: [&str; 20] = [
+    "pod_usage_cpu_core_hours",
+    "pod_request_cpu_core_hours",
+    "pod_effective_usage_cpu_core_hours",
+    "pod_limit_cpu_core_hours",
+    "pod_usage_memory_gigabyte_hours",
+    "pod_request_memory_gigabyte_hours",
+    "pod_effective_usage_memory_gigabyte_hours",
+    "pod_limit_memory_gigabyte_hours",
+    "node_capacity_cpu_cores",
+    "node_capacity_cpu_core_hours",
+    "node_capacity_memory_gigabytes",
+    "node_capacity_memory_gigabyte_hours",
+    "cluster_capacity_cpu_core_hours",
+    "cluster_capacity_memory_gigabyte_hours",
+    "persistentvolumeclaim_capacity_gigabyte",
+    "persistentvolumeclaim_capacity_gigabyte_months",
+    "volume_request_storage_gigabyte_months",
+    "persistentvolumeclaim_usage_gigabyte_months",
+    "infrastructure_raw_cost",
+    "distributed_cost",
+];
+
+/// Every summary row, ordered by day, source, namespace, node, claim.
+pub async fn summary_rows(client: &Client) -> Vec<SummaryRow> {
+    let numbers = NUMBER_COLUMNS
+        .iter()
+        .map(|c| format!("s.{c}::float8"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT s.data_source, s.usage_start::text, s.namespace::text, s.node::text, s.resource_id::text,
+                s.persistentvolumeclaim::text, s.pod_labels, s.volume_labels, s.all_labels, c.name, {numbers}
+         FROM reporting_ocpusagelineitem_daily_summary s
+         LEFT JOIN reporting_ocp_cost_category c ON c.id = s.cost_category_id
+         ORDER BY s.usage_start, s.data_source, s.namespace NULLS FIRST, s.node NULLS FIRST,
+                  s.persistentvolumeclaim NULLS FIRST, s.pod_labels::text NULLS FIRST"
+    );
+    client
+        .query(&sql, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| SummaryRow {
+            data_source: r.get(0),
+            usage_start: r.get(1),
+            namespace: r.get(2),
+            node: r.get(3),
+            resource_id: r.get(4),
+            pvc: r.get(5),
+            pod_labels: r.get(6),
+            volume_labels: r.get(7),
+            all_labels: r.get(8),
+            cost_category: r.get(9),
+            numbers: NUMBER_COLUMNS
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ((*c).to_owned(), r.get(10 + i)))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The single row matching `pick`, with a readable failure.
+#[track_caller]
+pub fn one<'a>(
+    rows: &'a [SummaryRow],
+    what: &str,
+    pick: impl Fn(&SummaryRow) -> bool,
+) -> &'a SummaryRow {
+    let found: Vec<&SummaryRow> = rows.iter().filter(|r| pick(r)).collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "{what}: expected one row, found {}: {rows:#?}",
+        found.len()
+    );
+    found[0]
+}
+
+/// Checks named numbers of a row.
+#[track_caller]
+pub fn assert_numbers(row: &SummaryRow, expected: &[(&str, f64)]) {
+    for (column, value) in expected {
+        assert_close(
+            row.num(column),
+            *value,
+            &format!(
+                "{} {:?} {:?} {column}",
+                row.data_source, row.namespace, row.node
+            ),
+        );
+    }
 }

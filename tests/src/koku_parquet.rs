@@ -156,6 +156,8 @@ pub struct WriteOptions {
     /// Write timestamps with this unit instead of milliseconds.
     pub time_unit: TimeUnit,
     pub extra_column: bool,
+    /// Columns written as text instead of their type (a wrong schema).
+    pub as_text: Vec<&'static str>,
 }
 
 impl Default for WriteOptions {
@@ -166,6 +168,7 @@ impl Default for WriteOptions {
             int_numbers: false,
             time_unit: TimeUnit::Millisecond,
             extra_column: false,
+            as_text: Vec::new(),
         }
     }
 }
@@ -358,6 +361,7 @@ fn write(columns: Vec<(&'static str, ArrayRef)>, options: &WriteOptions) -> Vec<
         .filter(|(n, _)| !options.drop_columns.contains(n))
         .map(|(n, a)| {
             let a = match a.data_type() {
+                _ if options.as_text.contains(&n) => arrow_cast::cast(&a, &DataType::Utf8).unwrap(),
                 DataType::Float64 if options.int_numbers => {
                     arrow_cast::cast(&a, &DataType::Int64).unwrap()
                 }

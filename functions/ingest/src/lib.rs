@@ -8,6 +8,7 @@ use ocp_summary::layout::decode_event_key;
 use ocp_summary::metrics::{emf_record, peak_rss_kib};
 use ocp_summary::s3_object::S3Object;
 use ocp_summary::store::partials::ObjectEvent;
+use ocp_summary::store::secret::apply_secret_from_env;
 use ocp_summary::store::{Database, DbConfig};
 use serde::Serialize;
 use serde_json::json;
@@ -28,7 +29,9 @@ impl Deps {
         if std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true") {
             s3 = s3.force_path_style(true);
         }
-        let db = Database::connect(DbConfig::from_env()?).await?;
+        let mut db_config = DbConfig::from_env()?;
+        apply_secret_from_env(&mut db_config, || aws_sdk_secretsmanager::Client::new(&sdk)).await?;
+        let db = Database::connect(db_config).await?;
         Ok(Deps {
             db,
             s3: aws_sdk_s3::Client::from_conf(s3.build()),

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use ocp_summary::metrics::{emf_record, peak_rss_kib};
 use ocp_summary::rollup::{RollupReport, RollupRequest, run};
+use ocp_summary::store::secret::apply_secret_from_env;
 use ocp_summary::store::{Database, DbConfig};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,8 +18,14 @@ pub struct Deps {
 
 impl Deps {
     pub async fn from_env() -> Result<Self, ocp_summary::Error> {
+        let mut db_config = DbConfig::from_env()?;
+        if std::env::var_os("DB_SECRET_ARN").is_some() {
+            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            apply_secret_from_env(&mut db_config, || aws_sdk_secretsmanager::Client::new(&sdk))
+                .await?;
+        }
         Ok(Deps {
-            db: Database::connect(DbConfig::from_env()?).await?,
+            db: Database::connect(db_config).await?,
         })
     }
 }

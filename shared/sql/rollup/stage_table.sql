@@ -1,3 +1,5 @@
+-- No JIT: for these statement sizes compiling costs seconds and saves nothing (measured).
+SET LOCAL jit = off;
 -- The chunk's rows in double precision, as koku's staging tables hold them before the final cast.
 CREATE TEMP TABLE ocp_rollup_rows (
     data_source                                    text,

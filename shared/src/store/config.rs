@@ -89,17 +89,17 @@ impl DbConfig {
             }
             None => {
                 let mut pg = tokio_postgres::Config::new();
-                pg.host(&var("PGHOST").unwrap_or_else(|| "localhost".into()));
+                pg.host(var("PGHOST").unwrap_or_else(|| "localhost".into()));
                 let port = var("PGPORT").unwrap_or_else(|| "5432".into());
                 pg.port(
                     port.parse()
                         .map_err(|_| Error::Config(format!("PGPORT {port:?}")))?,
                 );
-                pg.user(&var("PGUSER").unwrap_or_else(|| "postgres".into()));
+                pg.user(var("PGUSER").unwrap_or_else(|| "postgres".into()));
                 if let Some(password) = var("PGPASSWORD") {
                     pg.password(password);
                 }
-                pg.dbname(&var("PGDATABASE").unwrap_or_else(|| "postgres".into()));
+                pg.dbname(var("PGDATABASE").unwrap_or_else(|| "postgres".into()));
                 pg
             }
         };

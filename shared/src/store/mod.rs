@@ -4,6 +4,7 @@
 pub mod config;
 pub(crate) mod copy;
 pub mod partials;
+pub mod secret;
 
 use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::{Client, NoTls};
