@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 WITH_SERVICES := scripts/with-services.sh
 
-.PHONY: test unit build lint fmt demo bench sam-validate sam-build fuzz clean-work
+.PHONY: test unit build lint fmt demo bench sam-validate sam-build lambda-emulation clean-work
 
 ## Builds the release binaries (tests, memory checks and the benchmark all use them).
 build:
@@ -14,9 +14,10 @@ build:
 unit:
 	$(CARGO) test --release --workspace --lib --bins
 
-## Everything: lint, unit tests, and the integration tests against a real PostgreSQL and S3 server.
-test: build lint
-	$(WITH_SERVICES) $(CARGO) test --release --workspace
+## Everything: lint, the SAM template, unit and integration tests against a real PostgreSQL and S3
+## server, and every file in events/ through the real binaries under the Lambda runtime emulation.
+test: build lint sam-validate
+	$(WITH_SERVICES) bash -c '$(CARGO) test --release --workspace && tests/lambda_emulation/run_events.sh'
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -32,3 +33,28 @@ clean-work:
 ## Results in bench/results/ (see bench/README.md).
 bench: build
 	$(WITH_SERVICES) python3 bench/run.py $(BENCH_ARGS)
+
+SAM_VENV := .work/venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_ENV := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH"
+
+# SAM CLI and cargo-lambda live in their own venv (their pins must not touch moto's).
+$(SAM):
+	python3 -m venv $(SAM_VENV)
+	PIP_DISABLE_PIP_VERSION_CHECK=1 $(SAM_VENV)/bin/pip install --quiet aws-sam-cli cargo-lambda
+
+## Validates template.yaml offline (SAM transform + cfn-lint).
+sam-validate: $(SAM)
+	$(SAM_ENV) $(SAM) validate --lint --template template.yaml
+
+## Builds both functions for Lambda (arm64, cargo-lambda) into .aws-sam/build. Slow the first time.
+sam-build: $(SAM)
+	$(SAM_ENV) $(SAM) build --beta-features --template template.yaml
+
+## The pipeline on this machine: PostgreSQL + S3/SQS on loopback, koku-like uploads, ingest, roll-up, report.
+demo: build
+	demo/run.sh
+
+## Every payload in events/ through the release binaries under `cargo lambda watch`.
+lambda-emulation: build
+	$(WITH_SERVICES) tests/lambda_emulation/run_events.sh

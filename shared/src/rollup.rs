@@ -26,6 +26,7 @@ const REFRESH_NODES: &str = include_str!("../sql/rollup/refresh_nodes.sql");
 const INSERT_SUMMARY_ROWS: &str = include_str!("../sql/rollup/insert_summary_rows.sql");
 const INSERT_UNALLOCATED_ROWS: &str = include_str!("../sql/rollup/insert_unallocated_rows.sql");
 const CLEAR_DIRTY: &str = include_str!("../sql/rollup/clear_dirty.sql");
+const ANALYZE_PARTIALS: &str = include_str!("../sql/rollup/analyze_partials.sql");
 
 /// koku summarises at most six days per chunk (`date_range_pair` with step 5, bounds inclusive).
 pub const MAX_DAYS_PER_CHUNK: usize = 6;
@@ -162,6 +163,9 @@ pub async fn run(
 ) -> Result<RollupReport> {
     let started = Instant::now();
     let chunks = plan(marks_for(client, request).await?);
+    if !chunks.is_empty() {
+        client.batch_execute(ANALYZE_PARTIALS).await?;
+    }
     let mut report = RollupReport {
         chunks: chunks.len(),
         ..RollupReport::default()

@@ -93,9 +93,7 @@ where
 
 /// Creates the schema and applies pending migrations; concurrent cold starts wait on one lock.
 pub async fn migrate(client: &Client, schema: &Identifier) -> Result<()> {
-    client
-        .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-        .await?;
+    // Lock first: concurrent CREATE SCHEMA IF NOT EXISTS can still collide on the catalog.
     let lock_key = format!("ocp-summary-migrate:{}", schema.as_str());
     client
         .execute(
@@ -103,7 +101,13 @@ pub async fn migrate(client: &Client, schema: &Identifier) -> Result<()> {
             &[&lock_key],
         )
         .await?;
-    let result = apply_pending(client).await;
+    let result = async {
+        client
+            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .await?;
+        apply_pending(client).await
+    }
+    .await;
     client
         .execute(
             "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
