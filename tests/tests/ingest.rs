@@ -470,6 +470,7 @@ async fn bad_files_get_an_error_row_and_write_nothing() {
             "not a Parquet file",
         ),
         ("tiny", b"PAR1".to_vec(), "only 4 bytes"),
+        ("empty", Vec::new(), "only 0 bytes"),
         (
             "missing_column",
             pod_usage(&worked_pod(nov(1)), &wrong_type),
@@ -772,4 +773,33 @@ async fn flushing_early_under_a_small_budget_loses_nothing() {
 
 fn hours_in_a_day() -> i64 {
     hours(nov(1)).count() as i64
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_parquet_file_with_no_rows_is_ingested_as_nothing() {
+    let env = TestEnv::new("zero_rows").await;
+    let out = env
+        .ingest(
+            env.put_event(
+                &raw_key("pod_usage", nov(1), 0),
+                pod_usage(&[], &WriteOptions::default()),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(out[0].outcome, "ingested");
+    assert_eq!(pod_totals(&env).await.0, 0);
+    assert_eq!(
+        count(&env, "SELECT count(*) FROM ocp_dirty_day").await,
+        0,
+        "no day touched"
+    );
+    assert_eq!(
+        count(
+            &env,
+            "SELECT count(*) FROM ocp_ingested_object WHERE state = 'present'"
+        )
+        .await,
+        1
+    );
 }

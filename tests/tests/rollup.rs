@@ -746,3 +746,58 @@ async fn rows_with_infrastructure_cost_survive_a_roll_up() {
         &[("infrastructure_raw_cost", 1.5)],
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mark_set_while_the_roll_up_runs_is_not_lost() {
+    use ocp_summary::rollup::{RollupRequest, marks_for, plan, roll_up_chunk};
+    let env = TestEnv::new("mark_race").await;
+    let d = nov(1);
+    put(
+        &env,
+        "pod_usage",
+        d,
+        0,
+        pod_usage(
+            &pod(d, "app", "n1", "p1", (1.0, 1.0), (1.0, 1.0), (4.0, 16.0)),
+            &WriteOptions::default(),
+        ),
+    )
+    .await;
+    // The roll-up reads its marks...
+    let mut client = env.sql().await;
+    let request = RollupRequest::Dirty {
+        at: chrono::Utc::now(),
+    };
+    let chunks = plan(marks_for(&client, &request).await.unwrap());
+    // ...then ingest overwrites the day's object before the roll-up finishes.
+    put(
+        &env,
+        "pod_usage",
+        d,
+        0,
+        pod_usage(
+            &pod(d, "app", "n1", "p1", (2.0, 2.0), (1.0, 1.0), (4.0, 16.0)),
+            &WriteOptions::default(),
+        ),
+    )
+    .await;
+    for chunk in &chunks {
+        roll_up_chunk(&mut client, chunk).await.unwrap();
+    }
+    let marks: i64 = client
+        .query_one("SELECT count(*) FROM ocp_dirty_day", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        marks, 1,
+        "the newer mark survives the roll-up that read the older one"
+    );
+    // The next scheduled run picks it up and the summary shows the new content: 2 cores × 24 h.
+    env.roll_up().await;
+    let rows = summary_rows(&env.sql().await).await;
+    assert_numbers(
+        one(&rows, "app", |r| ns(r) == "app"),
+        &[("pod_usage_cpu_core_hours", 48.0)],
+    );
+}
