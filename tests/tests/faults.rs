@@ -34,8 +34,7 @@ async fn an_unreachable_s3_fails_the_invocation_and_writes_nothing() {
     let err = env
         .try_ingest(event)
         .await
-        .err()
-        .expect("must fail so Lambda retries");
+        .expect_err("must fail so Lambda retries");
     assert_eq!(err.0.kind(), "S3Unavailable", "{}", err.0);
     assert!(!err.0.is_permanent());
     let client = env.sql().await;
