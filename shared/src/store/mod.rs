@@ -27,6 +27,12 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
     ),
 ];
 
+const MIGRATE_LOCK: &str = include_str!("../../sql/migrate/lock.sql");
+const MIGRATE_UNLOCK: &str = include_str!("../../sql/migrate/unlock.sql");
+const MIGRATION_HISTORY: &str = include_str!("../../sql/migrate/history.sql");
+const APPLIED_MIGRATIONS: &str = include_str!("../../sql/migrate/applied.sql");
+const RECORD_MIGRATION: &str = include_str!("../../sql/migrate/record.sql");
+
 /// One connection per execution environment, re-established once if it broke while frozen.
 pub struct Database {
     config: DbConfig,
@@ -95,12 +101,7 @@ where
 pub async fn migrate(client: &Client, schema: &Identifier) -> Result<()> {
     // Lock first: concurrent CREATE SCHEMA IF NOT EXISTS can still collide on the catalog.
     let lock_key = format!("ocp-summary-migrate:{}", schema.as_str());
-    client
-        .execute(
-            "SELECT pg_advisory_lock(hashtextextended($1, 0))",
-            &[&lock_key],
-        )
-        .await?;
+    client.execute(MIGRATE_LOCK, &[&lock_key]).await?;
     let result = async {
         client
             .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
@@ -108,25 +109,14 @@ pub async fn migrate(client: &Client, schema: &Identifier) -> Result<()> {
         apply_pending(client).await
     }
     .await;
-    client
-        .execute(
-            "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
-            &[&lock_key],
-        )
-        .await?;
+    client.execute(MIGRATE_UNLOCK, &[&lock_key]).await?;
     result
 }
 
 async fn apply_pending(client: &Client) -> Result<()> {
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS ocp_schema_migration (
-                 version int PRIMARY KEY, name text NOT NULL,
-                 applied_at timestamptz NOT NULL DEFAULT now())",
-        )
-        .await?;
+    client.batch_execute(MIGRATION_HISTORY).await?;
     let applied: Vec<i32> = client
-        .query("SELECT version FROM ocp_schema_migration", &[])
+        .query(APPLIED_MIGRATIONS, &[])
         .await?
         .iter()
         .map(|r| r.get(0))
@@ -139,12 +129,7 @@ async fn apply_pending(client: &Client) -> Result<()> {
         client.batch_execute("BEGIN").await?;
         let step = async {
             client.batch_execute(sql).await?;
-            client
-                .execute(
-                    "INSERT INTO ocp_schema_migration (version, name) VALUES ($1, $2)",
-                    &[&version, &name],
-                )
-                .await?;
+            client.execute(RECORD_MIGRATION, &[&version, &name]).await?;
             Ok::<_, Error>(())
         };
         match step.await {

@@ -1,0 +1,1 @@
+SELECT version FROM ocp_schema_migration
