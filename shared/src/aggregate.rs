@@ -73,6 +73,8 @@ pub struct ReportAggregator {
     /// Input columns read as interned text, and as numbers (indices into `columns`).
     text_columns: Vec<usize>,
     number_columns: Vec<usize>,
+    /// Columns whose values > 1e18 drop the row (a subset of `number_columns`).
+    anomaly_columns: Vec<usize>,
     tables: Vec<GroupState>,
     interner: Interner,
     stats: RowStats,
@@ -127,6 +129,7 @@ impl ReportAggregator {
             columns: None,
             text_columns: Vec::new(),
             number_columns: Vec::new(),
+            anomaly_columns: Vec::new(),
             tables,
             interner: Interner::default(),
             stats: RowStats::default(),
@@ -204,7 +207,7 @@ impl ReportAggregator {
             numbers[c] = Some(self.numbers(batch, c)?);
         }
 
-        let valid = self.valid_rows(batch, &times, &numbers)?;
+        let valid = self.valid_rows(&times, &numbers);
         for t in &mut self.tables {
             let group_of_row = t.assign_groups(&times, &valid, &texts, &mut self.days);
             t.accumulate(&group_of_row, &numbers, &texts, &self.interner);
@@ -257,11 +260,14 @@ impl ReportAggregator {
                 })
                 .collect();
         }
-        for c in self.spec.anomaly_columns {
-            index_of(c, false);
-        }
+        let anomaly_columns: Vec<usize> = self
+            .spec
+            .anomaly_columns
+            .iter()
+            .map(|c| index_of(c, false))
+            .collect();
         let mut text_columns = Vec::new();
-        let mut number_columns = Vec::new();
+        let mut number_columns = anomaly_columns.clone();
         for t in &self.tables {
             text_columns.extend(t.key_columns.iter().chain(&t.text_max_columns));
             for v in &t.value_sources {
@@ -277,6 +283,7 @@ impl ReportAggregator {
         }
         self.text_columns = text_columns;
         self.number_columns = number_columns;
+        self.anomaly_columns = anomaly_columns;
         self.columns = Some(columns);
     }
 
@@ -419,33 +426,14 @@ impl ReportAggregator {
     }
 
     /// Rows kept: a time inside the key's month and no anomalous value.
-    fn valid_rows(
-        &mut self,
-        batch: &RecordBatch,
-        times: &[i64],
-        numbers: &[Option<Vec<f64>>],
-    ) -> Result<Vec<bool>> {
+    fn valid_rows(&mut self, times: &[i64], numbers: &[Option<Vec<f64>>]) -> Vec<bool> {
         let (start, end) = self.window_ms;
         let mut valid: Vec<bool> = times.iter().map(|&t| t >= start && t < end).collect();
         let outside = valid.iter().filter(|v| !**v).count();
         self.stats.rows_outside_month += outside as u64;
-        let anomaly_columns: Vec<usize> = match &self.columns {
-            Some(cs) => self
-                .spec
-                .anomaly_columns
-                .iter()
-                .filter_map(|name| cs.iter().position(|c| c.name == *name))
-                .collect(),
-            None => Vec::new(),
-        };
-        for c in anomaly_columns {
-            let fresh;
-            let values = match numbers.get(c).and_then(Option::as_deref) {
-                Some(values) => values,
-                None => {
-                    fresh = self.numbers(batch, c)?;
-                    &fresh[..]
-                }
+        for &c in &self.anomaly_columns {
+            let Some(values) = numbers.get(c).and_then(Option::as_deref) else {
+                continue;
             };
             for (ok, v) in valid.iter_mut().zip(values) {
                 if *ok && *v > ANOMALY_LIMIT {
@@ -454,7 +442,7 @@ impl ReportAggregator {
                 }
             }
         }
-        Ok(valid)
+        valid
     }
 }
 

@@ -211,7 +211,6 @@ where
         },
     )
     .await?;
-    report.key = event.key.clone();
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
 }
