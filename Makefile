@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 WITH_SERVICES := scripts/with-services.sh
 
-.PHONY: test unit build lint fmt demo bench sam-validate sam-build lambda-emulation clean-work
+.PHONY: test unit build lint fmt fuzz demo bench sam-validate sam-build lambda-emulation clean-work
 
 ## Builds the release binaries (tests, memory checks and the benchmark all use them).
 build:
@@ -28,6 +28,24 @@ fmt:
 
 clean-work:
 	rm -rf .work
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := parquet_to_partials label_parser
+FUZZ_CARGO ?= cargo +nightly
+# Per run: RSS well above the 128 MiB function ceiling (libFuzzer and ASan need their own), any single
+# allocation over the ceiling, and any input taking over 10 s (a hang: the seeds take milliseconds).
+FUZZ_LIMITS := -rss_limit_mb=1024 -malloc_limit_mb=128 -timeout=10
+
+## Fuzzes each target for FUZZ_SECONDS (nightly, cargo-fuzz; see fuzz/README.md). New corpus entries go
+## to fuzz/target/corpus (not committed), crashes to fuzz/artifacts; keep them in fuzz/regressions.
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	for t in $(FUZZ_TARGETS); do \
+	    mkdir -p fuzz/target/corpus/$$t && \
+	    $(FUZZ_CARGO) fuzz run $$t $(CURDIR)/fuzz/target/corpus/$$t $(CURDIR)/fuzz/corpus/$$t -- \
+	        -max_total_time=$(FUZZ_SECONDS) $(FUZZ_LIMITS) $$(test -f fuzz/$$t.dict && echo -dict=$(CURDIR)/fuzz/$$t.dict) \
+	        || exit 1; \
+	done
 
 ## Benchmark: ingest vs DuckDB (1 thread) side by side, memory, end to end, roll-up, concurrency.
 ## Results in bench/results/ (see bench/README.md).

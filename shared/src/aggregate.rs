@@ -11,16 +11,19 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, TimestampMillisecondType};
 use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_buffer::ScalarBuffer;
 use arrow_schema::{DataType, TimeUnit};
-use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
-use crate::intern::{Interner, NULL_ID};
+use crate::group_index::{GroupIndex, GroupKeys};
+use crate::intern::{Interner, NULL_ID, Texts};
 use crate::labels;
 use crate::report::{ANOMALY_LIMIT, AggregateSpec, Grain, INTERVAL_START, ReportSpec, ValueSource};
 
 const MS_PER_HOUR: i64 = 3_600_000;
 const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
+/// The group of a row that is not kept.
+const NO_GROUP: u32 = u32::MAX;
 
 /// Counters for logs and metrics.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -32,34 +35,42 @@ pub struct RowStats {
     pub rows_outside_month: u64,
 }
 
-/// Groups of one aggregate taken out of the aggregator, ready to write.
+/// Groups of one aggregate taken out of the aggregator, ready to write. Group `g` is row `g` of
+/// every column.
 #[derive(Debug)]
 pub struct TableChunk {
     pub spec: &'static AggregateSpec,
-    /// Key is `[grain, text ids...]`; value is the group's index into the value arrays.
-    pub groups: FxHashMap<Box<[u32]>, u32>,
-    /// Per group: the sums then the maxes (NaN = no value = NULL).
-    pub values: Vec<f64>,
-    /// Per group: the text maxes as interned ids.
-    pub text_maxes: Vec<u32>,
+    /// `[grain, text ids...]` per group.
+    pub keys: GroupKeys,
+    /// Per value column (the sums, then the maxes), one value per group (NaN = no value = NULL).
+    pub values: Vec<Vec<f64>>,
+    /// Per text-max column, one interned id per group.
+    pub text_maxes: Vec<Vec<u32>>,
 }
 
-impl TableChunk {
-    pub fn value_width(&self) -> usize {
-        self.spec.sums.len() + self.spec.maxes.len()
-    }
-}
-
-/// Everything aggregated since the last flush, with the strings its ids refer to.
+/// Groups taken out of the aggregator, with the strings their ids refer to.
 #[derive(Debug)]
 pub struct PartialChunk {
-    pub interner: Interner,
+    pub texts: Texts,
     pub tables: Vec<TableChunk>,
 }
 
 impl PartialChunk {
     pub fn group_count(&self) -> usize {
-        self.tables.iter().map(|t| t.groups.len()).sum()
+        self.tables.iter().map(|t| t.keys.len()).sum()
+    }
+
+    /// Approximate heap bytes of the groups (the strings are shared with the aggregator, or were
+    /// counted in its state when taken whole).
+    pub fn heap_bytes(&self) -> usize {
+        self.tables
+            .iter()
+            .map(|t| {
+                t.keys.len() * 4 * (1 + t.spec.keys.len())
+                    + t.keys.len() * 8 * t.values.len()
+                    + t.keys.len() * 4 * t.text_maxes.len()
+            })
+            .sum()
     }
 }
 
@@ -95,9 +106,10 @@ struct GroupState {
     key_columns: Vec<usize>,
     text_max_columns: Vec<usize>,
     value_sources: Vec<ResolvedValue>,
-    groups: FxHashMap<Box<[u32]>, u32>,
-    values: Vec<f64>,
-    text_maxes: Vec<u32>,
+    index: GroupIndex,
+    /// Column-major, like [`TableChunk`]: a column's loop over a batch touches one vector.
+    values: Vec<Vec<f64>>,
+    text_maxes: Vec<Vec<u32>>,
 }
 
 #[derive(Clone, Copy)]
@@ -117,9 +129,9 @@ impl ReportAggregator {
                 key_columns: Vec::new(),
                 text_max_columns: Vec::new(),
                 value_sources: Vec::new(),
-                groups: FxHashMap::default(),
-                values: Vec::new(),
-                text_maxes: Vec::new(),
+                index: GroupIndex::new(1 + a.keys.len()),
+                values: vec![Vec::new(); a.sums.len() + a.maxes.len()],
+                text_maxes: vec![Vec::new(); a.text_maxes.len()],
             })
             .collect();
         ReportAggregator {
@@ -152,25 +164,21 @@ impl ReportAggregator {
             .tables
             .iter()
             .map(|t| {
-                let key_len = 1 + t.spec.keys.len();
-                // Map slot (fat box pointer + index + control byte) per bucket of capacity, plus each
-                // key's own allocation, plus the value columns.
-                t.groups.capacity() * 32
-                    + t.groups.len() * (key_len * 4 + 16)
-                    + t.values.capacity() * 8
-                    + t.text_maxes.capacity() * 4
+                t.index.heap_bytes()
+                    + t.values.iter().map(|v| v.capacity() * 8).sum::<usize>()
+                    + t.text_maxes.iter().map(|v| v.capacity() * 4).sum::<usize>()
             })
             .sum();
         tables + self.interner.heap_bytes()
     }
 
     pub fn group_count(&self) -> usize {
-        self.tables.iter().map(|t| t.groups.len()).sum()
+        self.tables.iter().map(|t| t.index.len()).sum()
     }
 
     /// Takes the groups aggregated so far, leaving the aggregator empty but bound to its columns.
     pub fn take_chunk(&mut self) -> PartialChunk {
-        let interner = std::mem::take(&mut self.interner);
+        let texts = std::mem::take(&mut self.interner).into_texts();
         if let Some(columns) = &mut self.columns {
             for c in columns {
                 c.dictionary = None;
@@ -181,12 +189,27 @@ impl ReportAggregator {
             .iter_mut()
             .map(|t| TableChunk {
                 spec: t.spec,
-                groups: std::mem::take(&mut t.groups),
-                values: std::mem::take(&mut t.values),
-                text_maxes: std::mem::take(&mut t.text_maxes),
+                keys: std::mem::replace(&mut t.index, GroupIndex::new(1 + t.spec.keys.len()))
+                    .into_keys(),
+                values: t.values.iter_mut().map(std::mem::take).collect(),
+                text_maxes: t.text_maxes.iter_mut().map(std::mem::take).collect(),
             })
             .collect();
-        PartialChunk { interner, tables }
+        PartialChunk { texts, tables }
+    }
+
+    /// Takes the groups of days before `day` (days since the epoch), which the rest of the file
+    /// cannot touch, so they can be written while decoding goes on. The strings stay interned.
+    pub fn take_days_before(&mut self, day: i32) -> PartialChunk {
+        let tables = self
+            .tables
+            .iter_mut()
+            .map(|t| t.split_off_before(day))
+            .collect();
+        PartialChunk {
+            texts: self.interner.texts(),
+            tables,
+        }
     }
 
     pub fn push(&mut self, batch: &RecordBatch) -> Result<()> {
@@ -198,18 +221,21 @@ impl ReportAggregator {
         let times = self.interval_starts(batch)?;
         let columns = self.columns.as_ref().map(Vec::len).unwrap_or(0);
 
-        let mut numbers: Vec<Option<Vec<f64>>> = vec![None; columns];
+        let mut numbers: Vec<Option<ScalarBuffer<f64>>> = vec![None; columns];
         let mut texts: Vec<Option<Vec<u32>>> = vec![None; columns];
-        for c in self.text_columns.clone() {
+        for i in 0..self.text_columns.len() {
+            let c = self.text_columns[i];
             texts[c] = Some(self.text_ids(batch, c)?);
         }
-        for c in self.number_columns.clone() {
+        for &c in &self.number_columns {
             numbers[c] = Some(self.numbers(batch, c)?);
         }
 
         let valid = self.valid_rows(&times, &numbers);
+        let mut group_of_row = Vec::with_capacity(rows);
         for t in &mut self.tables {
-            let group_of_row = t.assign_groups(&times, &valid, &texts, &mut self.days);
+            group_of_row.clear();
+            t.assign_groups(&times, &valid, &texts, &mut self.days, &mut group_of_row);
             t.accumulate(&group_of_row, &numbers, &texts, &self.interner);
         }
         Ok(())
@@ -297,7 +323,7 @@ impl ReportAggregator {
     }
 
     /// `interval_start` in epoch milliseconds, `i64::MIN` for NULL.
-    fn interval_starts(&self, batch: &RecordBatch) -> Result<Vec<i64>> {
+    fn interval_starts(&self, batch: &RecordBatch) -> Result<ScalarBuffer<i64>> {
         let array = batch
             .column_by_name(INTERVAL_START)
             .ok_or_else(|| self.bad("missing required column interval_start"))?;
@@ -305,20 +331,20 @@ impl ReportAggregator {
         let millis = arrow_cast::cast(array, &target)
             .map_err(|e| self.bad(format!("interval_start: {e}")))?;
         let millis = millis.as_primitive::<TimestampMillisecondType>();
-        Ok((0..millis.len())
-            .map(|i| {
-                if millis.is_null(i) {
-                    i64::MIN
-                } else {
-                    millis.value(i)
-                }
-            })
-            .collect())
+        if millis.null_count() == 0 {
+            return Ok(millis.values().clone());
+        }
+        Ok(millis
+            .iter()
+            .map(|t| t.unwrap_or(i64::MIN))
+            .collect::<Vec<_>>()
+            .into())
     }
 
-    /// A numeric column as f64, NULL and NaN both NaN (skipped by sums and maxes).
-    fn numbers(&self, batch: &RecordBatch, c: usize) -> Result<Vec<f64>> {
-        let name = self.columns.as_ref().map(|cs| cs[c].name).unwrap_or("?");
+    /// A numeric column as f64, NULL and NaN both NaN (skipped by sums and maxes). A float column
+    /// without NULLs is used in place, not copied.
+    fn numbers(&self, batch: &RecordBatch, c: usize) -> Result<ScalarBuffer<f64>> {
+        let name = self.column_name(c);
         let array = self
             .column(batch, c)
             .ok_or_else(|| self.bad(format!("missing required column {name}")))?;
@@ -326,17 +352,13 @@ impl ReportAggregator {
             .map_err(|e| self.bad(format!("column {name}: {e}")))?;
         let floats = floats.as_primitive::<Float64Type>();
         if floats.null_count() == 0 {
-            return Ok(floats.values().to_vec());
+            return Ok(floats.values().clone());
         }
-        Ok((0..floats.len())
-            .map(|i| {
-                if floats.is_null(i) {
-                    f64::NAN
-                } else {
-                    floats.value(i)
-                }
-            })
-            .collect())
+        Ok(floats
+            .iter()
+            .map(|v| v.unwrap_or(f64::NAN))
+            .collect::<Vec<_>>()
+            .into())
     }
 
     /// Interned ids of a text column, one per row; NULL ids for an absent optional column.
@@ -349,20 +371,19 @@ impl ReportAggregator {
             && **key == DataType::Int32
         {
             let dict = array.as_dictionary::<Int32Type>();
-            let mapping = self.dictionary_ids(c, dict.values())?;
+            self.map_dictionary(c, dict.values())?;
+            let mapping = self
+                .columns
+                .as_ref()
+                .and_then(|cs| cs[c].dictionary.as_ref())
+                .map(|(_, m)| m.as_slice())
+                .unwrap_or_default();
+            let id = |k: i32| mapping.get(k as usize).copied().unwrap_or(NULL_ID);
             let keys = dict.keys();
-            return Ok((0..rows)
-                .map(|i| {
-                    if keys.is_null(i) {
-                        NULL_ID
-                    } else {
-                        mapping
-                            .get(keys.value(i) as usize)
-                            .copied()
-                            .unwrap_or(NULL_ID)
-                    }
-                })
-                .collect());
+            if keys.null_count() == 0 {
+                return Ok(keys.values().iter().map(|&k| id(k)).collect());
+            }
+            return Ok(keys.iter().map(|k| k.map_or(NULL_ID, id)).collect());
         }
         let strings = arrow_cast::cast(&array, &DataType::Utf8)
             .map_err(|e| self.bad(format!("column {}: {e}", self.column_name(c))))?;
@@ -379,14 +400,16 @@ impl ReportAggregator {
             .collect()
     }
 
-    fn dictionary_ids(&mut self, c: usize, values: &ArrayRef) -> Result<Vec<u32>> {
-        if let Some((cached, mapping)) = self
+    /// Interns a dictionary's values once; the mapping is kept with the column while the reader
+    /// hands out the same dictionary (pointer identity, the array kept alive).
+    fn map_dictionary(&mut self, c: usize, values: &ArrayRef) -> Result<()> {
+        if let Some((cached, _)) = self
             .columns
             .as_ref()
             .and_then(|cs| cs[c].dictionary.as_ref())
             && Arc::ptr_eq(cached, values)
         {
-            return Ok(mapping.clone());
+            return Ok(());
         }
         let strings = arrow_cast::cast(values, &DataType::Utf8)
             .map_err(|e| self.bad(format!("column {}: {e}", self.column_name(c))))?;
@@ -402,9 +425,9 @@ impl ReportAggregator {
             })
             .collect::<Result<Vec<u32>>>()?;
         if let Some(cs) = self.columns.as_mut() {
-            cs[c].dictionary = Some((Arc::clone(values), mapping.clone()));
+            cs[c].dictionary = Some((Arc::clone(values), mapping));
         }
-        Ok(mapping)
+        Ok(())
     }
 
     fn intern_checked(&mut self, s: &str, labels: bool, c: usize) -> Result<u32> {
@@ -426,7 +449,7 @@ impl ReportAggregator {
     }
 
     /// Rows kept: a time inside the key's month and no anomalous value.
-    fn valid_rows(&mut self, times: &[i64], numbers: &[Option<Vec<f64>>]) -> Vec<bool> {
+    fn valid_rows(&mut self, times: &[i64], numbers: &[Option<ScalarBuffer<f64>>]) -> Vec<bool> {
         let (start, end) = self.window_ms;
         let mut valid: Vec<bool> = times.iter().map(|&t| t >= start && t < end).collect();
         let outside = valid.iter().filter(|v| !**v).count();
@@ -447,16 +470,57 @@ impl ReportAggregator {
 }
 
 impl GroupState {
-    /// The group index of each row (`u32::MAX` for rows not kept), creating groups as needed.
+    fn day_of(&self, grain_key: u32) -> i32 {
+        match self.spec.grain {
+            Grain::Day => grain_key as i32,
+            Grain::Hour => (grain_key as i64).div_euclid(24) as i32,
+        }
+    }
+
+    /// Moves the groups of days before `day` into a chunk, re-indexing the rest.
+    fn split_off_before(&mut self, day: i32) -> TableChunk {
+        let width = 1 + self.spec.keys.len();
+        let mut taken = TableChunk {
+            spec: self.spec,
+            keys: GroupKeys::new(width),
+            values: vec![Vec::new(); self.values.len()],
+            text_maxes: vec![Vec::new(); self.text_maxes.len()],
+        };
+        if self.index.keys().all(|key| self.day_of(key[0]) >= day) {
+            return taken;
+        }
+        let old = std::mem::replace(&mut self.index, GroupIndex::new(width)).into_keys();
+        let values: Vec<Vec<f64>> = self.values.iter_mut().map(std::mem::take).collect();
+        let text_maxes: Vec<Vec<u32>> = self.text_maxes.iter_mut().map(std::mem::take).collect();
+        for (g, key) in old.iter().enumerate() {
+            let (keys, value_columns, text_columns) = if self.day_of(key[0]) < day {
+                taken.keys.push(key);
+                (None, &mut taken.values, &mut taken.text_maxes)
+            } else {
+                (Some(key), &mut self.values, &mut self.text_maxes)
+            };
+            if let Some(key) = keys {
+                self.index.find_or_insert(key);
+            }
+            for (column, source) in value_columns.iter_mut().zip(&values) {
+                column.push(source[g]);
+            }
+            for (column, source) in text_columns.iter_mut().zip(&text_maxes) {
+                column.push(source[g]);
+            }
+        }
+        taken
+    }
+
+    /// Appends each row's group ([`NO_GROUP`] for rows not kept) to `out`, creating groups as needed.
     fn assign_groups(
         &mut self,
         times: &[i64],
         valid: &[bool],
         texts: &[Option<Vec<u32>>],
         days: &mut BTreeSet<i32>,
-    ) -> Vec<u32> {
-        let width = self.spec.sums.len() + self.spec.maxes.len();
-        let text_width = self.spec.text_maxes.len();
+        out: &mut Vec<u32>,
+    ) {
         let key_ids: Vec<&[u32]> = self
             .key_columns
             .iter()
@@ -464,50 +528,46 @@ impl GroupState {
             .collect();
         let mut key = vec![0u32; 1 + key_ids.len()];
         let mut last_day = i32::MIN;
-        times
-            .iter()
-            .enumerate()
-            .map(|(row, &t)| {
-                if !valid[row] {
-                    return u32::MAX;
-                }
-                let day = t.div_euclid(MS_PER_DAY) as i32;
-                if day != last_day {
-                    days.insert(day);
-                    last_day = day;
-                }
-                key[0] = match self.spec.grain {
-                    Grain::Day => day as u32,
-                    Grain::Hour => t.div_euclid(MS_PER_HOUR) as u32,
-                };
-                for (slot, ids) in key[1..].iter_mut().zip(&key_ids) {
-                    *slot = ids.get(row).copied().unwrap_or(NULL_ID);
-                }
-                if let Some(&g) = self.groups.get(&key[..]) {
-                    return g;
-                }
-                let g = self.groups.len() as u32;
-                self.groups.insert(key.clone().into_boxed_slice(), g);
+        for (row, (&t, &ok)) in times.iter().zip(valid).enumerate() {
+            if !ok {
+                out.push(NO_GROUP);
+                continue;
+            }
+            let day = t.div_euclid(MS_PER_DAY) as i32;
+            if day != last_day {
+                days.insert(day);
+                last_day = day;
+            }
+            key[0] = match self.spec.grain {
+                Grain::Day => day as u32,
+                Grain::Hour => t.div_euclid(MS_PER_HOUR) as u32,
+            };
+            for (slot, ids) in key[1..].iter_mut().zip(&key_ids) {
+                *slot = ids.get(row).copied().unwrap_or(NULL_ID);
+            }
+            let (g, new) = self.index.find_or_insert(&key);
+            if new {
                 // Sums start at 0 (pandas sums skip NaN); maxes start at NaN (no value yet).
                 let sums = self.spec.sums.len();
-                self.values
-                    .extend((0..width).map(|j| if j < sums { 0.0 } else { f64::NAN }));
-                self.text_maxes
-                    .extend(std::iter::repeat_n(NULL_ID, text_width));
-                g
-            })
-            .collect()
+                for (j, column) in self.values.iter_mut().enumerate() {
+                    column.push(if j < sums { 0.0 } else { f64::NAN });
+                }
+                for column in &mut self.text_maxes {
+                    column.push(NULL_ID);
+                }
+            }
+            out.push(g);
+        }
     }
 
     /// Folds each row's values into its group, one column at a time.
     fn accumulate(
         &mut self,
         group_of_row: &[u32],
-        numbers: &[Option<Vec<f64>>],
+        numbers: &[Option<ScalarBuffer<f64>>],
         texts: &[Option<Vec<u32>>],
         interner: &Interner,
     ) {
-        let width = self.spec.sums.len() + self.spec.maxes.len();
         let sums = self.spec.sums.len();
         for (j, source) in self.value_sources.iter().enumerate() {
             let (a, b) = match *source {
@@ -518,36 +578,40 @@ impl GroupState {
                 continue;
             };
             let ys = b.and_then(|b| numbers[b].as_deref());
-            for (row, &g) in group_of_row.iter().enumerate() {
-                if g == u32::MAX {
-                    continue;
-                }
-                // f64::max ignores a NaN operand: the NaN-skipping max of pandas and SQL.
-                let v = match ys {
-                    Some(ys) => xs[row].max(ys[row]),
-                    None => xs[row],
-                };
-                let slot = &mut self.values[g as usize * width + j];
-                if j < sums {
+            let slots = &mut self.values[j];
+            let kept = group_of_row
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| **g != NO_GROUP);
+            // f64::max ignores a NaN operand: the NaN-skipping max of pandas and SQL.
+            let value = |row: usize| match ys {
+                Some(ys) => xs[row].max(ys[row]),
+                None => xs[row],
+            };
+            if j < sums {
+                for (row, &g) in kept {
+                    let v = value(row);
                     if !v.is_nan() {
-                        *slot += v;
+                        slots[g as usize] += v;
                     }
-                } else {
-                    *slot = slot.max(v);
+                }
+            } else {
+                for (row, &g) in kept {
+                    let slot = &mut slots[g as usize];
+                    *slot = slot.max(value(row));
                 }
             }
         }
-        let text_width = self.spec.text_maxes.len();
         for (j, &c) in self.text_max_columns.iter().enumerate() {
             let Some(ids) = texts[c].as_deref() else {
                 continue;
             };
+            let slots = &mut self.text_maxes[j];
             for (row, &g) in group_of_row.iter().enumerate() {
-                if g == u32::MAX {
-                    continue;
+                if g != NO_GROUP {
+                    let slot = &mut slots[g as usize];
+                    *slot = interner.max_by_text(*slot, ids[row]);
                 }
-                let slot = &mut self.text_maxes[g as usize * text_width + j];
-                *slot = interner.max_by_text(*slot, ids[row]);
             }
         }
     }

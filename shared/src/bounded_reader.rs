@@ -12,7 +12,9 @@
 //! use ocp_summary::report::ReportType;
 //! let spec = ReportType::PodUsage.spec();
 //! let file = ProjectedFile::fetch(&source, &spec.input_columns(), std::path::Path::new("/tmp"), 16 << 20).await?;
-//! for batch in file.batches(8192)? { let _ = batch?; }
+//! for row_group in 0..file.row_groups {
+//!     for batch in file.row_group_batches(row_group, 8192)? { let _ = batch?; }
+//! }
 //! # Ok(()) }
 //! ```
 
@@ -22,7 +24,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use futures_util::{StreamExt, TryStreamExt};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
@@ -30,6 +32,7 @@ use parquet::arrow::arrow_reader::{
 };
 use parquet::basic::Type as PhysicalType;
 use parquet::file::metadata::{FooterTail, ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::statistics::Statistics;
 
 use crate::error::{Error, Result};
 use crate::object_source::ObjectSource;
@@ -53,6 +56,8 @@ pub struct ProjectedFile {
     pub bytes_fetched: u64,
     pub row_groups: usize,
     pub rows_in_file: u64,
+    /// Per row group, the earliest time (epoch ms) its statistics claim, if they do.
+    first_times_ms: Vec<Option<i64>>,
 }
 
 impl ProjectedFile {
@@ -101,14 +106,22 @@ impl ProjectedFile {
         }
         let tail_start = size - tail.len() as u64;
         let metadata_bytes = &tail[(metadata_start - tail_start) as usize..tail.len() - 8];
-        let metadata = ParquetMetaDataReader::decode_metadata(metadata_bytes)
-            .map_err(|e| bad(format!("corrupt Parquet footer: {e}")))?;
+        let metadata = guarded(&key, "footer", || {
+            ParquetMetaDataReader::decode_metadata(metadata_bytes)
+        })?
+        .map_err(|e| bad(format!("corrupt Parquet footer: {e}")))?;
         let metadata = Arc::new(metadata);
 
-        let (leaves, hint) = plan_projection(&metadata, columns).map_err(bad)?;
+        let (leaves, time_leaf, hint) = plan_projection(&metadata, columns).map_err(bad)?;
+        let first_times_ms = match time_leaf {
+            Some((leaf, field)) => first_times_ms(&metadata, leaf, hint.field(field).data_type()),
+            None => vec![None; metadata.num_row_groups()],
+        };
         let options = ArrowReaderOptions::new().with_schema(hint);
-        let arrow_metadata = ArrowReaderMetadata::try_new(Arc::clone(&metadata), options)
-            .map_err(|e| bad(format!("unsupported column types: {e}")))?;
+        let arrow_metadata = guarded(&key, "schema", || {
+            ArrowReaderMetadata::try_new(Arc::clone(&metadata), options)
+        })?
+        .map_err(|e| bad(format!("unsupported column types: {e}")))?;
         let projection = ProjectionMask::leaves(
             metadata.file_metadata().schema_descr(),
             leaves.iter().copied(),
@@ -138,21 +151,91 @@ impl ProjectedFile {
             row_groups: metadata.num_row_groups(),
             rows_in_file: metadata.file_metadata().num_rows().max(0) as u64,
             metadata: arrow_metadata,
+            first_times_ms,
         })
     }
 
-    /// Decodes the projected columns in batches of `batch_size` rows. Decode errors name the object.
-    pub fn batches(self, batch_size: usize) -> Result<impl Iterator<Item = Result<RecordBatch>>> {
-        let key = self.key;
-        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(self.spill, self.metadata)
-            .with_projection(self.projection)
-            .with_batch_size(batch_size)
-            .build()
-            .map_err(|e| Error::bad_input(&key, format!("cannot decode: {e}")))?;
-        Ok(reader.map(move |batch| {
-            batch.map_err(|e| Error::bad_input(&key, format!("corrupt column data: {e}")))
+    /// Decodes one row group's projected columns in batches of `batch_size` rows. Decode errors
+    /// name the object.
+    pub fn row_group_batches(
+        &self,
+        row_group: usize,
+        batch_size: usize,
+    ) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
+        let key = self.key.clone();
+        let spill = self.spill.try_clone()?;
+        let mut reader = guarded(&key, "row group", || {
+            ParquetRecordBatchReaderBuilder::new_with_metadata(spill, self.metadata.clone())
+                .with_projection(self.projection.clone())
+                .with_row_groups(vec![row_group])
+                .with_batch_size(batch_size)
+                .build()
+        })?
+        .map_err(|e| Error::bad_input(&key, format!("cannot decode: {e}")))?;
+        Ok(std::iter::from_fn(move || {
+            let batch = match guarded(&key, "column data", || reader.next()) {
+                Ok(batch) => batch?,
+                Err(e) => return Some(Err(e)),
+            };
+            Some(batch.map_err(|e| Error::bad_input(&key, format!("corrupt column data: {e}"))))
         }))
     }
+
+    /// The first day (since the epoch) that the row groups after `row_group` may hold, by their
+    /// statistics: days before it are complete once `row_group` is read. `None` if a later row
+    /// group has no usable statistics, or there is none. Statistics that lie cost extra partial
+    /// rows, never wrong sums: partials of one day from several chunks add up.
+    pub fn first_day_after(&self, row_group: usize) -> Option<i32> {
+        let later = self.first_times_ms.get(row_group + 1..)?;
+        let first = later
+            .iter()
+            .try_fold(i64::MAX, |min, t| t.map(|t| min.min(t)))?;
+        (!later.is_empty()).then(|| first.div_euclid(86_400_000) as i32)
+    }
+}
+
+/// Runs a call into the Parquet decoder, turning a panic on malformed input (the fuzzer found some,
+/// e.g. definition levels pointing past a page) into the object's bad-input error instead of a
+/// crashed invocation that the platform would retry forever.
+fn guarded<T>(key: &str, what: &str, call: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Error::bad_input(
+            key,
+            format!("corrupt {what}: the decoder failed: {message}"),
+        )
+    })
+}
+
+/// Per row group, the minimum of the time column from its statistics, in epoch milliseconds.
+fn first_times_ms(
+    metadata: &ParquetMetaData,
+    leaf: usize,
+    data_type: &DataType,
+) -> Vec<Option<i64>> {
+    let to_ms = |v: i64| -> Option<i64> {
+        match data_type {
+            DataType::Timestamp(TimeUnit::Second, _) => v.checked_mul(1000),
+            DataType::Timestamp(TimeUnit::Millisecond, _) | DataType::Date64 => Some(v),
+            DataType::Timestamp(TimeUnit::Microsecond, _) => Some(v.div_euclid(1000)),
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => Some(v.div_euclid(1_000_000)),
+            DataType::Date32 => v.checked_mul(86_400_000),
+            _ => None,
+        }
+    };
+    metadata
+        .row_groups()
+        .iter()
+        .map(|rg| match rg.column(leaf).statistics()? {
+            Statistics::Int64(s) => s.min_opt().and_then(|&v| to_ms(v)),
+            Statistics::Int32(s) => s.min_opt().and_then(|&v| to_ms(v as i64)),
+            _ => None,
+        })
+        .collect()
 }
 
 async fn read_all(source: &impl ObjectSource, range: std::ops::Range<u64>) -> Result<Vec<u8>> {
@@ -187,11 +270,14 @@ async fn copy_range(
     Ok(got)
 }
 
+/// The leaves to read, the time column's leaf and field index, and the reader's schema hint.
+type Projection = (Vec<usize>, Option<(usize, usize)>, Arc<Schema>);
+
 /// Finds each wanted top-level column's leaf, checks its type, and builds the reader's schema hint.
 fn plan_projection(
     metadata: &ParquetMetaData,
     columns: &[InputColumn],
-) -> Result<(Vec<usize>, Arc<Schema>), String> {
+) -> Result<Projection, String> {
     let descr = metadata.file_metadata().schema_descr();
     let inferred = parquet::arrow::parquet_to_arrow_schema(
         descr,
@@ -200,6 +286,7 @@ fn plan_projection(
     .map_err(|e| format!("unreadable schema: {e}"))?;
 
     let mut leaves = Vec::new();
+    let mut time_leaf = None;
     let mut missing = Vec::new();
     let mut fields: Vec<Field> = inferred
         .fields()
@@ -234,7 +321,10 @@ fn plan_projection(
         let wrong = || format!("column {name} has type {data_type}, expected {kind:?}");
         let new_type = match kind {
             ColumnKind::Time => match data_type {
-                DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => None,
+                DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => {
+                    time_leaf = Some((leaf, field_index));
+                    None
+                }
                 _ => return Err(wrong()),
             },
             ColumnKind::Number if data_type.is_numeric() || *data_type == DataType::Null => None,
@@ -265,7 +355,7 @@ fn plan_projection(
             missing.join(", ")
         ));
     }
-    Ok((leaves, Arc::new(Schema::new(fields))))
+    Ok((leaves, time_leaf, Arc::new(Schema::new(fields))))
 }
 
 /// Merged byte ranges of the wanted column chunks, checked against the object's bounds.

@@ -27,9 +27,9 @@ pub struct IngestSettings {
     /// Where projected column chunks are spilled (Lambda's `/tmp`).
     pub spill_dir: PathBuf,
     pub batch_size: usize,
-    /// Bytes of aggregation state (as estimated) before a flush. One chunk lives at a time, beside
+    /// Bytes (as estimated) of aggregation state plus the chunk being written. They live beside
     /// the runtime, SDK clients, decode buffers and allocator slack (about 30 MiB together), so
-    /// `from_env` gives it 30% of the ceiling. Flushing early costs more partial rows, so the
+    /// `from_env` gives them 30% of the ceiling. Flushing early costs more partial rows, so the
     /// budget is as large as the ceiling allows.
     pub state_budget: usize,
 }
@@ -245,29 +245,21 @@ async fn load(
         "fetched projected column chunks"
     );
 
-    // Decoding is CPU-bound and reads a local file: it runs on a blocking thread. When the state
-    // reaches its budget it hands the chunk over and waits until it is written, so at most one
-    // chunk's state is alive at a time; the final chunk is written while the thread winds down.
+    // Decoding is CPU-bound and reads a local file: it runs on a blocking thread, and the writer
+    // COPYs each chunk it hands over while it goes on (see `aggregate_file` for the memory bound).
     let (chunks_tx, mut chunks_rx) = mpsc::channel::<PartialChunk>(1);
     let (written_tx, written_rx) = std::sync::mpsc::sync_channel::<()>(1);
     let key = source.key().to_owned();
     let window = month_window_ms(raw.year, raw.month);
-    let budget = settings.state_budget;
-    let batch_size = settings.batch_size;
+    let limits = (settings.batch_size, settings.state_budget);
     let decoder = tokio::task::spawn_blocking(move || -> Result<(RowStats, Vec<i32>)> {
         let mut aggregator = ReportAggregator::new(spec, &key, window);
-        for batch in file.batches(batch_size)? {
-            aggregator.push(&batch?)?;
-            if aggregator.state_bytes() > budget
-                && (chunks_tx.blocking_send(aggregator.take_chunk()).is_err()
-                    || written_rx.recv().is_err())
-            {
-                break; // the writer failed; its error is reported
-            }
-        }
-        if aggregator.group_count() > 0 {
-            let _ = chunks_tx.blocking_send(aggregator.take_chunk());
-        }
+        let mut writer = ChannelWriter {
+            chunks: chunks_tx,
+            written: written_rx,
+            in_flight: 0,
+        };
+        aggregate_file(&file, &mut aggregator, limits, &mut writer)?;
         Ok((
             aggregator.stats(),
             aggregator.days().iter().copied().collect(),
@@ -301,6 +293,78 @@ async fn load(
     report.rows = rows;
     report.days = days.into_iter().map(|d| epoch_day(d as i64)).collect();
     Ok(report)
+}
+
+/// Where the decoder hands its chunks.
+pub trait ChunkWriter {
+    /// Heap bytes of a chunk handed over and not yet written.
+    fn in_flight(&self) -> usize;
+    /// Waits until the chunk in flight is written. False when the writer has failed.
+    fn settle(&mut self) -> bool;
+    /// Hands over a chunk without waiting for it to be written. False when the writer has failed.
+    fn send(&mut self, chunk: PartialChunk) -> bool;
+}
+
+/// Decodes `file` row group by row group into `aggregator`, handing chunks to `writer`: after each
+/// row group, the days no later row group holds (so they are written while decoding goes on), and
+/// whenever the state outgrows the budget. The state plus the chunk in flight stay within
+/// `budget`: a chunk is only handed over once the previous one is written.
+pub fn aggregate_file(
+    file: &ProjectedFile,
+    aggregator: &mut ReportAggregator,
+    (batch_size, budget): (usize, usize),
+    writer: &mut impl ChunkWriter,
+) -> Result<()> {
+    let send = |writer: &mut dyn ChunkWriter, chunk: PartialChunk| {
+        chunk.group_count() == 0 || (writer.settle() && writer.send(chunk))
+    };
+    for row_group in 0..file.row_groups {
+        for batch in file.row_group_batches(row_group, batch_size)? {
+            aggregator.push(&batch?)?;
+            if aggregator.state_bytes() + writer.in_flight() > budget {
+                if !writer.settle() {
+                    return Ok(()); // the writer failed; its error is reported
+                }
+                if aggregator.state_bytes() > budget && !send(writer, aggregator.take_chunk()) {
+                    return Ok(());
+                }
+            }
+        }
+        if let Some(day) = file.first_day_after(row_group)
+            && !send(writer, aggregator.take_days_before(day))
+        {
+            return Ok(());
+        }
+    }
+    send(writer, aggregator.take_chunk());
+    Ok(())
+}
+
+/// The decoder's end of the channel to the async COPY writer.
+struct ChannelWriter {
+    chunks: mpsc::Sender<PartialChunk>,
+    written: std::sync::mpsc::Receiver<()>,
+    in_flight: usize,
+}
+
+impl ChunkWriter for ChannelWriter {
+    fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    fn settle(&mut self) -> bool {
+        if self.in_flight == 0 {
+            return true;
+        }
+        self.in_flight = 0;
+        self.written.recv().is_ok()
+    }
+
+    fn send(&mut self, chunk: PartialChunk) -> bool {
+        // Counted even when empty of bytes, so the next send waits for its acknowledgement.
+        self.in_flight = chunk.heap_bytes().max(1);
+        self.chunks.blocking_send(chunk).is_ok()
+    }
 }
 
 /// PostgreSQL refusing a value (SQLSTATE class 22, e.g. text jsonb will not hold) is the file's

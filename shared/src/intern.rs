@@ -1,6 +1,8 @@
 //! String interning for group keys: every distinct text value of a file is hashed once, after which
 //! rows carry `u32` ids. Dictionary-encoded Parquet columns make this per distinct value, not per row.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 /// The id standing for SQL NULL (a missing optional column or a null cell).
@@ -8,33 +10,63 @@ pub const NULL_ID: u32 = u32::MAX;
 
 #[derive(Debug, Default)]
 pub struct Interner {
-    ids: FxHashMap<Box<str>, u32>,
-    strings: Vec<Box<str>>,
+    ids: FxHashMap<Arc<str>, u32>,
+    texts: Texts,
     /// Whether the value has been checked as a label map (validated once per distinct value).
     label_checked: Vec<bool>,
     bytes: usize,
 }
 
-/// Rough heap cost of one interned entry beyond its text: two boxes, a map slot, a vector slot.
-const ENTRY_OVERHEAD: usize = 64;
+/// The text of each id. Shared with the interner that made it (one allocation per string), so a
+/// writer can hold the texts of a chunk while the interner goes on.
+#[derive(Debug, Default, Clone)]
+pub struct Texts(Vec<Arc<str>>);
+
+impl Texts {
+    /// The text of an id; `None` for [`NULL_ID`].
+    pub fn get(&self, id: u32) -> Option<&str> {
+        self.0.get(id as usize).map(|s| &**s)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Rough heap cost of one interned entry beyond its text: Arc header, map slot, vector slot.
+const ENTRY_OVERHEAD: usize = 48;
 
 impl Interner {
     pub fn intern(&mut self, s: &str) -> u32 {
         if let Some(&id) = self.ids.get(s) {
             return id;
         }
-        let id = self.strings.len() as u32;
-        let boxed: Box<str> = s.into();
-        self.bytes += 2 * s.len() + ENTRY_OVERHEAD;
-        self.ids.insert(boxed.clone(), id);
-        self.strings.push(boxed);
+        let id = self.texts.0.len() as u32;
+        let shared: Arc<str> = s.into();
+        self.bytes += s.len() + ENTRY_OVERHEAD;
+        self.ids.insert(Arc::clone(&shared), id);
+        self.texts.0.push(shared);
         self.label_checked.push(false);
         id
     }
 
     /// The text of an id; `None` for [`NULL_ID`].
     pub fn get(&self, id: u32) -> Option<&str> {
-        self.strings.get(id as usize).map(|s| &**s)
+        self.texts.get(id)
+    }
+
+    /// The texts of every id so far, sharing the strings.
+    pub fn texts(&self) -> Texts {
+        self.texts.clone()
+    }
+
+    /// Ends the interner, keeping only what ids resolve to.
+    pub fn into_texts(self) -> Texts {
+        self.texts
     }
 
     pub fn label_checked(&self, id: u32) -> bool {
@@ -53,11 +85,11 @@ impl Interner {
     }
 
     pub fn len(&self) -> usize {
-        self.strings.len()
+        self.texts.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.strings.is_empty()
+        self.texts.is_empty()
     }
 
     /// `max` of two ids by text in byte order, NULL losing to any value (SQL `max`).
@@ -94,5 +126,9 @@ mod tests {
         assert_eq!(i.max_by_text(NULL_ID, a), a);
         assert_eq!(i.max_by_text(a, NULL_ID), a);
         assert_eq!(i.get(NULL_ID), None);
+        let texts = i.texts();
+        i.intern("later");
+        assert_eq!(texts.get(b), Some("i-0010"));
+        assert_eq!(texts.len(), 2, "a snapshot does not see later strings");
     }
 }

@@ -2,12 +2,15 @@
 //! bounded Parquet reading, partial aggregation, the Postgres store and the roll-up. No Lambda types.
 
 pub mod aggregate;
+pub mod aws;
 pub mod bounded_reader;
 pub mod error;
+pub mod group_index;
 pub mod ingest;
 pub mod intern;
 pub mod labels;
 pub mod layout;
+pub mod local_ingest;
 pub mod metrics;
 pub mod object_source;
 pub mod report;

@@ -1,6 +1,8 @@
 //! The real services of `make test`: a throwaway PostgreSQL (`DATABASE_URL`) and an S3-compatible
 //! server (`AWS_ENDPOINT_URL_S3`). Each test gets its own schema and bucket, so tests run in parallel.
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_lambda_events::s3::S3Event;
@@ -22,6 +24,11 @@ fn var(name: &str) -> String {
     })
 }
 
+/// The test PostgreSQL's port on loopback.
+pub fn pg_port() -> u16 {
+    var("PGPORT").parse().unwrap()
+}
+
 /// A unique, valid schema/bucket name for a test.
 pub fn unique_name(test: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
@@ -40,7 +47,18 @@ pub fn unique_name(test: &str) -> String {
 }
 
 pub fn db_config(schema: &str) -> DbConfig {
+    db_config_from(var("DATABASE_URL"), schema)
+}
+
+/// The test database reached through another loopback port (a proxy in front of PostgreSQL).
+pub fn db_config_via(port: u16, schema: &str) -> DbConfig {
     let url = var("DATABASE_URL");
+    let server = format!(":{}/", var("PGPORT"));
+    assert!(url.contains(&server), "{url} does not name port {server}");
+    db_config_from(url.replace(&server, &format!(":{port}/")), schema)
+}
+
+fn db_config_from(url: String, schema: &str) -> DbConfig {
     DbConfig::from_vars(|k| match k {
         "DATABASE_URL" => Some(url.clone()),
         "DB_SCHEMA" => Some(schema.to_owned()),
@@ -54,9 +72,18 @@ pub async fn sql(schema: &str) -> Client {
     ocp_summary::store::open(&db_config(schema)).await.unwrap()
 }
 
-pub async fn s3_client() -> aws_sdk_s3::Client {
+/// The AWS configuration of the test services (moto serves every AWS service on one port).
+pub async fn services_sdk_config() -> aws_config::SdkConfig {
     var("AWS_ENDPOINT_URL_S3");
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest())
+        .await
+        .into_builder()
+        .endpoint_url(var("AWS_ENDPOINT_URL_S3"))
+        .build()
+}
+
+pub async fn s3_client() -> aws_sdk_s3::Client {
+    let sdk = services_sdk_config().await;
     let config = aws_sdk_s3::config::Builder::from(&sdk)
         .force_path_style(true)
         .build();
@@ -75,22 +102,23 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub async fn new(test: &str) -> TestEnv {
+        TestEnv::with_db(test, db_config).await
+    }
+
+    /// Like [`TestEnv::new`], with the functions' connections configured by `config` (given the
+    /// schema), e.g. through a proxy.
+    pub async fn with_db(test: &str, config: impl Fn(&str) -> DbConfig) -> TestEnv {
         let schema = unique_name(test);
         let bucket = schema.replace('_', "-");
         let s3 = s3_client().await;
         s3.create_bucket().bucket(&bucket).send().await.unwrap();
         let ingest = ingest::Deps {
-            db: Database::connect(db_config(&schema)).await.unwrap(),
+            db: Database::connect(config(&schema)).await.unwrap(),
             s3: s3.clone(),
-            settings: IngestSettings {
-                memory_ceiling: 128 << 20,
-                spill_dir: std::env::temp_dir(),
-                batch_size: 8192,
-                state_budget: (128 << 20) * 3 / 10,
-            },
+            settings: ingest_settings(),
         };
         let rollup = rollup::Deps {
-            db: Database::connect(db_config(&schema)).await.unwrap(),
+            db: Database::connect(config(&schema)).await.unwrap(),
         };
         TestEnv {
             schema,
@@ -104,6 +132,35 @@ impl TestEnv {
 
     pub async fn sql(&self) -> Client {
         sql(&self.schema).await
+    }
+
+    /// Another ingest execution environment: its own connection, the same bucket and settings.
+    pub async fn another_ingest(&self) -> ingest::Deps {
+        ingest::Deps {
+            db: Database::connect(db_config(&self.schema)).await.unwrap(),
+            s3: self.s3.clone(),
+            settings: self.ingest.settings.clone(),
+        }
+    }
+
+    /// Writes `event` to a file for a function binary's `--event`.
+    pub fn event_file(&self, name: &str, event: &impl serde::Serialize) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("{}-{name}.json", self.schema));
+        std::fs::write(&path, serde_json::to_vec(event).unwrap()).unwrap();
+        path
+    }
+
+    /// The release binary `ingest` or `rollup` handling `event_file` on this test's schema, with
+    /// the services' environment inherited (as Lambda would pass its configuration).
+    pub fn function_command(&self, binary: &str, event_file: &Path) -> Command {
+        let mut command = Command::new(release_binary(binary));
+        command
+            .arg("--event")
+            .arg(event_file)
+            .env("DB_SCHEMA", &self.schema)
+            .env("S3_FORCE_PATH_STYLE", "true")
+            .env("RUST_LOG", "warn");
+        command
     }
 
     /// Uploads an object; returns its ETag (bare) and size.
@@ -161,6 +218,55 @@ impl TestEnv {
             .map_err(|e| e.0)
             .unwrap()
     }
+}
+
+fn ingest_settings() -> IngestSettings {
+    IngestSettings {
+        memory_ceiling: 128 << 20,
+        spill_dir: std::env::temp_dir(),
+        batch_size: 8192,
+        state_budget: (128 << 20) * 3 / 10,
+    }
+}
+
+/// `target/release/<name>`, built by `make test` before the tests run.
+pub fn release_binary(name: &str) -> PathBuf {
+    // target/release/deps/<test binary> → target/release/<name>
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().unwrap().parent().unwrap().join(name);
+    assert!(
+        path.exists(),
+        "{} missing: run `cargo build --release --bins` (make test does)",
+        path.display()
+    );
+    path
+}
+
+/// Every table ingest writes to, for checks that a failed attempt left nothing.
+pub const INGEST_TABLES: [&str; 8] = [
+    "ocp_pod_usage_partial",
+    "ocp_node_capacity_partial",
+    "ocp_storage_usage_partial",
+    "ocp_node_labels_partial",
+    "ocp_namespace_labels_partial",
+    "ocp_ingested_object",
+    "ocp_dirty_day",
+    "ocp_ingest_error",
+];
+
+/// Asserts that no ingest table has a row.
+pub async fn assert_nothing_ingested(client: &Client) {
+    for table in INGEST_TABLES {
+        assert_eq!(count(client, table).await, 0, "{table} must be empty");
+    }
+}
+
+pub async fn count(client: &Client, table: &str) -> i64 {
+    client
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .await
+        .unwrap()
+        .get(0)
 }
 
 /// An S3 notification record as S3 sends it: key form-urlencoded.
@@ -347,4 +453,61 @@ pub fn assert_numbers(row: &SummaryRow, expected: &[(&str, f64)]) {
             ),
         );
     }
+}
+
+/// Totals of the summary's Pod rows of real namespaces (`ns-*`, not the unallocated rows) of a day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PodTotals {
+    pub rows: i64,
+    pub cpu_usage_core_hours: f64,
+    pub cpu_request_core_hours: f64,
+    pub memory_usage_gib_hours: f64,
+}
+
+pub async fn pod_totals(client: &Client, day: chrono::NaiveDate) -> PodTotals {
+    let row = client
+        .query_one(
+            "SELECT count(*), coalesce(sum(pod_usage_cpu_core_hours), 0)::float8,
+                    coalesce(sum(pod_request_cpu_core_hours), 0)::float8,
+                    coalesce(sum(pod_usage_memory_gigabyte_hours), 0)::float8
+             FROM reporting_ocpusagelineitem_daily_summary
+             WHERE data_source = 'Pod' AND usage_start = $1 AND namespace LIKE 'ns-%'",
+            &[&day],
+        )
+        .await
+        .unwrap();
+    PodTotals {
+        rows: row.get(0),
+        cpu_usage_core_hours: row.get(1),
+        cpu_request_core_hours: row.get(2),
+        memory_usage_gib_hours: row.get(3),
+    }
+}
+
+/// The Pod totals of a day of [`crate::koku_parquet::fleet`] pods, worked out by hand: per pod,
+/// 0.25 core, 0.5 core requested and 1 GiB for 24 hours; one row per (namespace, node) pair in use
+/// (pod labels are dropped: no tag key is enabled), pod `k` on pair (k mod 3, k mod 2), so up to 6.
+#[track_caller]
+pub fn assert_fleet_totals(actual: PodTotals, pods: usize) {
+    assert_eq!(actual.rows, pods.min(6) as i64, "Pod rows: {actual:?}");
+    let pods = pods as f64;
+    assert_close(actual.cpu_usage_core_hours, pods * 0.25 * 24.0, "CPU usage");
+    assert_close(
+        actual.cpu_request_core_hours,
+        pods * 0.5 * 24.0,
+        "CPU request",
+    );
+    assert_close(actual.memory_usage_gib_hours, pods * 24.0, "memory usage");
+}
+
+/// Sum of the CPU usage core-seconds in the pod partials (before any roll-up).
+pub async fn partial_cpu_seconds(client: &Client) -> f64 {
+    client
+        .query_one(
+            "SELECT coalesce(sum(pod_usage_cpu_core_seconds), 0)::float8 FROM ocp_pod_usage_partial",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
 }

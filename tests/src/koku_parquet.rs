@@ -80,6 +80,29 @@ impl PodHour {
     }
 }
 
+/// A fleet for volume and fault tests, simple to total by hand: `pods` pods running all of `day`,
+/// each using 0.25 core of 0.5 requested and 1 GiB of 2 GiB requested, pod `k` named `{prefix}-{k}`
+/// in namespace `ns-{k % 3}` on node `node-{k % 2}` (8 cores, 32 GiB). Every pod has its own label
+/// value, so no two pods share a partial or summary row.
+pub fn fleet(day: NaiveDate, pods: usize, prefix: &str) -> Vec<PodHour> {
+    hours(day)
+        .flat_map(|at| {
+            (0..pods).map(move |k| {
+                PodHour::new(
+                    at,
+                    &format!("ns-{}", k % 3),
+                    &format!("node-{}", k % 2),
+                    &format!("{prefix}-{k}"),
+                    (0.25, 0.5),
+                    (1.0, 2.0),
+                    (8.0, 32.0),
+                )
+                .labels(&format!(r#"{{"app": "{prefix}-{k}"}}"#))
+            })
+        })
+        .collect()
+}
+
 /// One PVC-hour as the storage report has it.
 #[derive(Debug, Clone)]
 pub struct StorageHour {

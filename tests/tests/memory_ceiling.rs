@@ -2,25 +2,10 @@
 //! written as ONE row group (hundreds of MiB if decoded whole) and its peak RSS (VmHWM, read by the
 //! process from /proc at the end of the invocation) must stay under the configured 128 MiB.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use integration_tests::harness::{TestEnv, raw_key};
 use integration_tests::koku_parquet::{PodHour, WriteOptions, day, pod_usage};
 
 const CEILING_MIB: u64 = 128;
-
-fn ingest_binary() -> PathBuf {
-    // target/release/deps/<this test> → target/release/ingest (built by `make test` first).
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("ingest");
-    assert!(
-        path.exists(),
-        "{} missing: run `cargo build --release --bins` (make test does)",
-        path.display()
-    );
-    path
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_million_rows_in_one_row_group_stay_under_the_ceiling() {
@@ -60,16 +45,11 @@ async fn two_million_rows_in_one_row_group_stay_under_the_ceiling() {
     drop(rows);
     let key = raw_key("pod_usage", d, 0);
     let event = env.put_event(&key, body).await;
-    let event_file = std::env::temp_dir().join(format!("{}.json", env.schema));
-    std::fs::write(&event_file, serde_json::to_vec(&event).unwrap()).unwrap();
+    let event_file = env.event_file("event", &event);
 
-    let output = Command::new(ingest_binary())
-        .arg("--event")
-        .arg(&event_file)
-        .env("DB_SCHEMA", &env.schema)
+    let output = env
+        .function_command("ingest", &event_file)
         .env("MEMORY_CEILING_MIB", CEILING_MIB.to_string())
-        .env("S3_FORCE_PATH_STYLE", "true")
-        .env("RUST_LOG", "warn")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);

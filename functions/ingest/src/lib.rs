@@ -24,20 +24,26 @@ impl Deps {
     /// Reads the configuration, connects to Postgres (applying migrations) and builds the S3 client.
     pub async fn from_env() -> Result<Self, ocp_summary::Error> {
         let settings = IngestSettings::from_env()?;
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let mut s3 = aws_sdk_s3::config::Builder::from(&sdk);
-        if std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true") {
-            s3 = s3.force_path_style(true);
-        }
+        let sdk = ocp_summary::aws::load_config(ocp_summary::aws::timeouts()).await;
         let mut db_config = DbConfig::from_env()?;
         apply_secret_from_env(&mut db_config, || aws_sdk_secretsmanager::Client::new(&sdk)).await?;
         let db = Database::connect(db_config).await?;
         Ok(Deps {
             db,
-            s3: aws_sdk_s3::Client::from_conf(s3.build()),
+            s3: s3_client(&sdk),
             settings,
         })
     }
+}
+
+/// The S3 client of [`Deps::from_env`]: `sdk`'s timeouts, path-style addressing when
+/// `S3_FORCE_PATH_STYLE=true` (S3-compatible servers on one host name).
+pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let mut s3 = aws_sdk_s3::config::Builder::from(sdk);
+    if std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true") {
+        s3 = s3.force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(s3.build())
 }
 
 /// The Lambda error: the library's error, named by kind for the failure destination.

@@ -20,7 +20,7 @@ impl Deps {
     pub async fn from_env() -> Result<Self, ocp_summary::Error> {
         let mut db_config = DbConfig::from_env()?;
         if std::env::var_os("DB_SECRET_ARN").is_some() {
-            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let sdk = ocp_summary::aws::load_config(ocp_summary::aws::timeouts()).await;
             apply_secret_from_env(&mut db_config, || aws_sdk_secretsmanager::Client::new(&sdk))
                 .await?;
         }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::aggregate::TableChunk;
 use crate::error::Result;
-use crate::intern::Interner;
+use crate::intern::Texts;
 use crate::report::Grain;
 
 /// One field of a COPY row.
@@ -86,11 +86,11 @@ fn columns(chunk: &TableChunk) -> (Vec<&'static str>, Vec<Type>) {
 pub(crate) async fn copy_chunk(
     tx: &Transaction<'_>,
     chunk: &TableChunk,
-    interner: &Interner,
+    texts: &Texts,
     object_id: i64,
     source: Uuid,
 ) -> Result<u64> {
-    if chunk.groups.is_empty() {
+    if chunk.keys.is_empty() {
         return Ok(0);
     }
     let (names, types) = columns(chunk);
@@ -102,11 +102,8 @@ pub(crate) async fn copy_chunk(
     let sink = tx.copy_in(&statement).await?;
     let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
     let spec = chunk.spec;
-    let width = chunk.value_width();
-    let text_width = spec.text_maxes.len();
     let mut row: Vec<Cell<'_>> = Vec::with_capacity(names.len());
-    for (key, &group) in &chunk.groups {
-        let group = group as usize;
+    for (group, key) in chunk.keys.iter().enumerate() {
         row.clear();
         row.push(Cell::BigInt(object_id));
         row.push(Cell::Uuid(source));
@@ -120,17 +117,18 @@ pub(crate) async fn copy_chunk(
             }
         }
         for (k, &id) in spec.keys.iter().zip(&key[1..]) {
-            let text = interner.get(id);
+            let text = texts.get(id);
             row.push(if k.labels {
                 Cell::Jsonb(text)
             } else {
                 Cell::Text(text)
             });
         }
-        for &id in &chunk.text_maxes[group * text_width..(group + 1) * text_width] {
-            row.push(Cell::Text(interner.get(id)));
+        for ids in &chunk.text_maxes {
+            row.push(Cell::Text(texts.get(ids[group])));
         }
-        for &v in &chunk.values[group * width..(group + 1) * width] {
+        for values in &chunk.values {
+            let v = values[group];
             row.push(Cell::Float((!v.is_nan()).then_some(v)));
         }
         writer.as_mut().write_raw(row.iter()).await?;

@@ -6,6 +6,8 @@ pub(crate) mod copy;
 pub mod partials;
 pub mod secret;
 
+use std::time::Duration;
+
 use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::{Client, NoTls};
 
@@ -54,16 +56,29 @@ impl Database {
         &self.config.schema
     }
 
-    /// The connection, reconnecting first if the server closed it (e.g. while Lambda was frozen).
+    /// The connection, checked with one round trip and replaced once if it is dead.
+    ///
+    /// A connection the server dropped while Lambda was frozen usually does not look closed yet:
+    /// the FIN or RST is only seen on the next write. Checking here, before any statement of the
+    /// caller's transaction, makes the one retry safe; later failures fail the invocation instead.
     pub async fn client(&self) -> Result<MutexGuard<'_, Client>> {
         let mut guard = self.client.lock().await;
-        if guard.is_closed() {
-            tracing::warn!("database connection was closed; reconnecting");
+        let alive = !guard.is_closed()
+            && matches!(
+                tokio::time::timeout(PING_TIMEOUT, guard.batch_execute("")).await,
+                Ok(Ok(()))
+            );
+        if !alive {
+            tracing::warn!("database connection is dead; reconnecting");
             *guard = open(&self.config).await?;
         }
         Ok(guard)
     }
 }
+
+/// A ping on a healthy connection takes a round trip; a silently dropped peer (no RST, e.g. a NAT
+/// entry expired while frozen) would otherwise hang until TCP gives up, minutes later.
+const PING_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens a connection with `search_path` set to the configured schema.
 pub async fn open(config: &DbConfig) -> Result<Client> {

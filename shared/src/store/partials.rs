@@ -216,8 +216,8 @@ impl<'c> ObjectTransaction<'c> {
     ) -> Result<u64> {
         let mut rows = 0;
         for table in &chunk.tables {
-            rows += super::copy::copy_chunk(&self.tx, table, &chunk.interner, object_id, source)
-                .await?;
+            rows +=
+                super::copy::copy_chunk(&self.tx, table, &chunk.texts, object_id, source).await?;
         }
         Ok(rows)
     }

@@ -1,0 +1,124 @@
+//! How the decoder hands chunks to the writer: days that no later row group holds (by the footer's
+//! statistics) are handed over as soon as their row group is read, so they are written while
+//! decoding goes on; nothing is handed over twice.
+
+use integration_tests::koku_parquet::{PodHour, WriteOptions, day, pod_usage};
+use ocp_summary::aggregate::{PartialChunk, ReportAggregator, month_window_ms};
+use ocp_summary::bounded_reader::ProjectedFile;
+use ocp_summary::ingest::{ChunkWriter, aggregate_file};
+use ocp_summary::object_source::LocalObject;
+use ocp_summary::report::ReportType;
+
+/// Per table of a chunk: the table and, per group, (day, first value column).
+type RecordedChunk = Vec<(&'static str, Vec<(i64, f64)>)>;
+
+/// Keeps what it is handed.
+#[derive(Default)]
+struct Recorder {
+    chunks: Vec<RecordedChunk>,
+}
+
+impl ChunkWriter for Recorder {
+    fn in_flight(&self) -> usize {
+        0
+    }
+
+    fn settle(&mut self) -> bool {
+        true
+    }
+
+    fn send(&mut self, chunk: PartialChunk) -> bool {
+        let tables = chunk
+            .tables
+            .iter()
+            .map(|t| {
+                let per_day = match t.spec.grain {
+                    ocp_summary::report::Grain::Day => 1,
+                    ocp_summary::report::Grain::Hour => 24,
+                };
+                let groups = t
+                    .keys
+                    .iter()
+                    .enumerate()
+                    .map(|(g, key)| ((key[0] as i64).div_euclid(per_day), t.values[0][g]))
+                    .collect();
+                (t.spec.table, groups)
+            })
+            .collect();
+        self.chunks.push(tables);
+        true
+    }
+}
+
+/// Two days of one pod (0.5 core used each hour), written in row groups of `row_group_rows`.
+async fn chunks_of_two_days(row_group_rows: usize) -> Vec<RecordedChunk> {
+    let (d1, d2) = (day(2025, 11, 1), day(2025, 11, 2));
+    let pod = |d| PodHour::new(d, "app", "n1", "p1", (0.5, 1.0), (1.0, 2.0), (4.0, 16.0));
+    let mut rows = pod(d1.and_hms_opt(0, 0, 0).unwrap()).day_long(d1);
+    rows.extend(pod(d2.and_hms_opt(0, 0, 0).unwrap()).day_long(d2));
+    let options = WriteOptions {
+        row_group_rows,
+        ..WriteOptions::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pod_usage.parquet");
+    std::fs::write(&path, pod_usage(&rows, &options)).unwrap();
+    let key = "data/parquet/org1/OCP/pod_usage/source=5235154c-2132-56b5-8b3d-2a3a00f342f5/year=2025/month=11/pod_usage.2025-11-01.1.0_0.parquet";
+    let source = LocalObject::open(&path, key).unwrap();
+    let spec = ReportType::PodUsage.spec();
+    let file = ProjectedFile::fetch(&source, &spec.input_columns(), dir.path(), 1 << 20)
+        .await
+        .unwrap();
+    let mut aggregator = ReportAggregator::new(spec, key, month_window_ms(2025, 11));
+    let mut recorder = Recorder::default();
+    aggregate_file(&file, &mut aggregator, (8, 1 << 30), &mut recorder).unwrap();
+    recorder.chunks
+}
+
+const NOV_1: i64 = 20393; // days since 1970-01-01
+const CORE_SECONDS_PER_DAY: f64 = 24.0 * 0.5 * 3600.0;
+
+#[tokio::test]
+async fn a_day_is_handed_over_once_no_later_row_group_holds_it() {
+    // Row groups of 12 rows: two per day. After the 2nd, later row groups start on Nov 2, so
+    // Nov 1 is complete; after the 1st and 3rd nothing is (the next row group is the same day).
+    let chunks = chunks_of_two_days(12).await;
+    assert_eq!(chunks.len(), 2, "Nov 1 after its row groups, then Nov 2");
+    for (chunk, day) in chunks.iter().zip([NOV_1, NOV_1 + 1]) {
+        let (table, pods) = &chunk[0];
+        assert_eq!(*table, "ocp_pod_usage_partial");
+        // One group per pod and day, all 24 hours in it: no day split across chunks.
+        assert_eq!(pods, &vec![(day, CORE_SECONDS_PER_DAY)]);
+        let (table, hours) = &chunk[1];
+        assert_eq!(*table, "ocp_node_capacity_partial");
+        assert_eq!(hours.len(), 24);
+        assert!(hours.iter().all(|(d, _)| *d == day));
+        // Capacity: the max over the node's pods in the hour, 4 cores for 3600 s.
+        assert!(hours.iter().all(|(_, v)| *v == 4.0 * 3600.0));
+    }
+}
+
+#[tokio::test]
+async fn one_row_group_is_one_chunk() {
+    let chunks = chunks_of_two_days(1 << 20).await;
+    assert_eq!(chunks.len(), 1);
+    let (_, pods) = &chunks[0][0];
+    assert_eq!(
+        pods,
+        &vec![
+            (NOV_1, CORE_SECONDS_PER_DAY),
+            (NOV_1 + 1, CORE_SECONDS_PER_DAY)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn groups_left_behind_by_a_handover_keep_accumulating() {
+    // Row groups of 36 rows: Nov 1 and half of Nov 2, then the rest of Nov 2. Nov 1 goes after the
+    // first; Nov 2's group stays (re-indexed) and must take the second half into the same group.
+    let chunks = chunks_of_two_days(36).await;
+    assert_eq!(chunks.len(), 2);
+    assert_eq!(chunks[0][0].1, vec![(NOV_1, CORE_SECONDS_PER_DAY)]);
+    assert_eq!(chunks[1][0].1, vec![(NOV_1 + 1, CORE_SECONDS_PER_DAY)]);
+    assert_eq!(chunks[1][1].1.len(), 24, "Nov 2's 24 capacity hours");
+}
