@@ -34,7 +34,7 @@ FUZZ_TARGETS := parquet_to_partials label_parser
 FUZZ_CARGO ?= cargo +nightly
 # Per run: RSS well above the 128 MiB function ceiling (libFuzzer and ASan need their own), any single
 # allocation over the ceiling, and any input taking over 10 s (a hang: the seeds take milliseconds).
-FUZZ_LIMITS := -rss_limit_mb=1024 -malloc_limit_mb=128 -timeout=10
+FUZZ_LIMITS := -rss_limit_mb=1024 -malloc_limit_mb=128 -timeout=30
 
 ## Fuzzes each target for FUZZ_SECONDS (nightly, cargo-fuzz; see fuzz/README.md). New corpus entries go
 ## to fuzz/target/corpus (not committed), crashes to fuzz/artifacts; keep them in fuzz/regressions.

@@ -803,3 +803,102 @@ async fn a_parquet_file_with_no_rows_is_ingested_as_nothing() {
         1
     );
 }
+
+/// The object as S3 serves it, overwritten in S3 right after the first ranged read: every later
+/// read carries the event's ETag in `If-Match` and must get 412.
+struct OverwrittenMidRead {
+    inner: ocp_summary::s3_object::S3Object,
+    s3: aws_sdk_s3::Client,
+    bucket: String,
+    replacement: Vec<u8>,
+    reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ocp_summary::object_source::ObjectSource for OverwrittenMidRead {
+    fn key(&self) -> &str {
+        self.inner.key()
+    }
+
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+
+    async fn read_range(
+        &self,
+        range: std::ops::Range<u64>,
+    ) -> ocp_summary::Result<ocp_summary::object_source::RangeStream> {
+        if self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            self.s3
+                .put_object()
+                .bucket(&self.bucket)
+                .key(self.inner.key())
+                .body(self.replacement.clone().into())
+                .send()
+                .await
+                .unwrap();
+        }
+        self.inner.read_range(range).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_object_overwritten_mid_read_is_superseded_and_writes_nothing() {
+    use integration_tests::koku_parquet::fleet;
+    use ocp_summary::ingest::{Outcome, ingest_object};
+    use ocp_summary::store::partials::ObjectEvent;
+
+    let env = TestEnv::new("mid_read_412").await;
+    let key = raw_key("pod_usage", nov(1), 0);
+    // Large enough that the footer read (the last 64 KiB) leaves column chunks to fetch.
+    let body = pod_usage(&fleet(nov(1), 10_000, "p"), &WriteOptions::default());
+    assert!(body.len() > 200 * 1024, "{} bytes", body.len());
+    let (etag, size) = env.put(&key, body).await;
+    let event = ObjectEvent {
+        bucket: env.bucket.clone(),
+        key: key.clone(),
+        etag: Some(etag.clone()),
+        sequencer: Some(env.next_sequencer()),
+        removed: false,
+    };
+    let source = OverwrittenMidRead {
+        inner: ocp_summary::s3_object::S3Object::open(
+            env.s3.clone(),
+            &env.bucket,
+            &key,
+            Some(&etag),
+            Some(size),
+        )
+        .await
+        .unwrap(),
+        s3: env.s3.clone(),
+        bucket: env.bucket.clone(),
+        replacement: pod_usage(&worked_pod(nov(2)), &WriteOptions::default()),
+        reads: Default::default(),
+    };
+    let reads = std::sync::Arc::clone(&source.reads);
+    let report = ingest_object(
+        &env.ingest.db,
+        &event,
+        || async { Ok(source) },
+        &env.ingest.settings,
+    )
+    .await
+    .unwrap();
+    assert!(
+        reads.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "the overwrite happened between two reads"
+    );
+    assert!(
+        matches!(report.outcome, Outcome::Superseded(_)),
+        "{:?}",
+        report.outcome
+    );
+    assert_eq!(pod_totals(&env).await.0, 0, "no partial rows");
+    for table in ["ocp_ingested_object", "ocp_dirty_day", "ocp_ingest_error"] {
+        assert_eq!(
+            count(&env, &format!("SELECT count(*) FROM {table}")).await,
+            0,
+            "{table}"
+        );
+    }
+}

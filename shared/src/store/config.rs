@@ -55,6 +55,11 @@ impl fmt::Display for Identifier {
     }
 }
 
+/// Idle time before the first keepalive probe of a Postgres connection.
+pub const TCP_KEEPALIVE_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long data sent to Postgres may stay unacknowledged before the connection is given up.
+pub const TCP_USER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[derive(Clone)]
 pub struct DbConfig {
     pub pg: tokio_postgres::Config,
@@ -105,6 +110,13 @@ impl DbConfig {
         };
         pg.application_name("ocp-summary");
         pg.connect_timeout(std::time::Duration::from_secs(10));
+        // A peer that vanished without a reset (a NAT entry dropped while Lambda was frozen, a
+        // failover) must fail a statement in seconds, not hold it until the function's timeout.
+        pg.keepalives(true)
+            .keepalives_idle(TCP_KEEPALIVE_IDLE)
+            .keepalives_interval(std::time::Duration::from_secs(10))
+            .keepalives_retries(3)
+            .tcp_user_timeout(TCP_USER_TIMEOUT);
 
         let mode = var("PGSSLMODE")
             .or(url_sslmode)
@@ -200,6 +212,23 @@ mod tests {
                 .iter()
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn dead_peers_are_detected_by_tcp_keepalives_and_user_timeout() {
+        for source in [
+            vars(&[("DATABASE_URL", "postgres://u:p@db.example:5432/koku")]),
+            vars(&[("PGHOST", "db.example")]),
+        ] {
+            let config = DbConfig::from_vars(source).unwrap();
+            assert!(config.pg.get_keepalives());
+            assert_eq!(config.pg.get_keepalives_idle(), TCP_KEEPALIVE_IDLE);
+            assert_eq!(
+                config.pg.get_tcp_user_timeout(),
+                Some(&TCP_USER_TIMEOUT),
+                "unacknowledged writes give up well inside the functions' timeouts"
+            );
         }
     }
 
