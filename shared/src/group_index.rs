@@ -43,13 +43,17 @@ impl GroupIndex {
     }
 
     /// The group number of `key` (of length `width`), and whether it was just created.
-    #[inline]
+    #[inline(always)]
     pub fn find_or_insert(&mut self, key: &[u32]) -> (u32, bool) {
         let hash = hash_key(key);
         let (width, keys) = (self.width, &self.keys);
+        // An element-wise compare: keys are a few words, shorter than a call to memcmp.
         let found = self.table.find(hash, |&g| {
             let start = g as usize * width;
-            keys[start..start + width] == *key
+            keys[start..start + width]
+                .iter()
+                .zip(key)
+                .all(|(a, b)| a == b)
         });
         if let Some(&g) = found {
             return (g, false);
