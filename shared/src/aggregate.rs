@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, TimestampMillisecondType};
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray, RecordBatch};
 use arrow_buffer::ScalarBuffer;
 use arrow_schema::{DataType, TimeUnit};
 
@@ -201,15 +201,18 @@ impl ReportAggregator {
     /// Takes the groups of days before `day` (days since the epoch), which the rest of the file
     /// cannot touch, so they can be written while decoding goes on. The strings stay interned.
     pub fn take_days_before(&mut self, day: i32) -> PartialChunk {
-        let tables = self
+        let tables: Vec<TableChunk> = self
             .tables
             .iter_mut()
             .map(|t| t.split_off_before(day))
             .collect();
-        PartialChunk {
-            texts: self.interner.texts(),
-            tables,
-        }
+        // Most row groups complete no day: no need to share the strings then.
+        let texts = if tables.iter().any(|t| !t.keys.is_empty()) {
+            self.interner.texts()
+        } else {
+            Texts::default()
+        };
+        PartialChunk { texts, tables }
     }
 
     pub fn push(&mut self, batch: &RecordBatch) -> Result<()> {
@@ -330,15 +333,10 @@ impl ReportAggregator {
         let target = DataType::Timestamp(TimeUnit::Millisecond, None);
         let millis = arrow_cast::cast(array, &target)
             .map_err(|e| self.bad(format!("interval_start: {e}")))?;
-        let millis = millis.as_primitive::<TimestampMillisecondType>();
-        if millis.null_count() == 0 {
-            return Ok(millis.values().clone());
-        }
-        Ok(millis
-            .iter()
-            .map(|t| t.unwrap_or(i64::MIN))
-            .collect::<Vec<_>>()
-            .into())
+        Ok(values_nulls_as(
+            millis.as_primitive::<TimestampMillisecondType>(),
+            i64::MIN,
+        ))
     }
 
     /// A numeric column as f64, NULL and NaN both NaN (skipped by sums and maxes). A float column
@@ -350,15 +348,10 @@ impl ReportAggregator {
             .ok_or_else(|| self.bad(format!("missing required column {name}")))?;
         let floats = arrow_cast::cast(array, &DataType::Float64)
             .map_err(|e| self.bad(format!("column {name}: {e}")))?;
-        let floats = floats.as_primitive::<Float64Type>();
-        if floats.null_count() == 0 {
-            return Ok(floats.values().clone());
-        }
-        Ok(floats
-            .iter()
-            .map(|v| v.unwrap_or(f64::NAN))
-            .collect::<Vec<_>>()
-            .into())
+        Ok(values_nulls_as(
+            floats.as_primitive::<Float64Type>(),
+            f64::NAN,
+        ))
     }
 
     /// Interned ids of a text column, one per row; NULL ids for an absent optional column.
@@ -493,20 +486,14 @@ impl GroupState {
         let values: Vec<Vec<f64>> = self.values.iter_mut().map(std::mem::take).collect();
         let text_maxes: Vec<Vec<u32>> = self.text_maxes.iter_mut().map(std::mem::take).collect();
         for (g, key) in old.iter().enumerate() {
-            let (keys, value_columns, text_columns) = if self.day_of(key[0]) < day {
+            if self.day_of(key[0]) < day {
                 taken.keys.push(key);
-                (None, &mut taken.values, &mut taken.text_maxes)
+                push_group(&mut taken.values, &values, g);
+                push_group(&mut taken.text_maxes, &text_maxes, g);
             } else {
-                (Some(key), &mut self.values, &mut self.text_maxes)
-            };
-            if let Some(key) = keys {
                 self.index.find_or_insert(key);
-            }
-            for (column, source) in value_columns.iter_mut().zip(&values) {
-                column.push(source[g]);
-            }
-            for (column, source) in text_columns.iter_mut().zip(&text_maxes) {
-                column.push(source[g]);
+                push_group(&mut self.values, &values, g);
+                push_group(&mut self.text_maxes, &text_maxes, g);
             }
         }
         taken
@@ -614,6 +601,28 @@ impl GroupState {
                 }
             }
         }
+    }
+}
+
+/// The values of `array` with NULL cells as `null`: the array's own buffer when it has no NULLs.
+fn values_nulls_as<T: ArrowPrimitiveType>(
+    array: &PrimitiveArray<T>,
+    null: T::Native,
+) -> ScalarBuffer<T::Native> {
+    if array.null_count() == 0 {
+        return array.values().clone();
+    }
+    array
+        .iter()
+        .map(|v| v.unwrap_or(null))
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// Appends group `g` of the column-major `from` to the column-major `to`.
+fn push_group<T: Copy>(to: &mut [Vec<T>], from: &[Vec<T>], g: usize) {
+    for (column, source) in to.iter_mut().zip(from) {
+        column.push(source[g]);
     }
 }
 

@@ -15,6 +15,7 @@ use crate::bounded_reader::ProjectedFile;
 use crate::error::{Error, Result};
 use crate::layout::{KeyKind, RawObjectKey, classify};
 use crate::object_source::ObjectSource;
+use crate::report::ReportSpec;
 use crate::store::Database;
 use crate::store::copy::epoch_day;
 use crate::store::partials::{Decision, ObjectEvent, ObjectTransaction, VersionStats};
@@ -225,13 +226,7 @@ async fn load(
 ) -> Result<IngestReport> {
     let started = Instant::now();
     let spec = raw.report_type.spec();
-    let file = ProjectedFile::fetch(
-        source,
-        &spec.input_columns(),
-        &settings.spill_dir,
-        settings.max_footer(),
-    )
-    .await?;
+    let file = fetch_projected(source, spec, settings).await?;
     let mut report = IngestReport::new(source.key(), Outcome::Ingested, started);
     report.row_groups = file.row_groups;
     report.bytes_fetched = file.bytes_fetched;
@@ -293,6 +288,22 @@ async fn load(
     report.rows = rows;
     report.days = days.into_iter().map(|d| epoch_day(d as i64)).collect();
     Ok(report)
+}
+
+/// Fetches the footer and the column chunks `spec` reads into a spill file, within `settings`'
+/// limits: the read every path through ingest shares.
+pub async fn fetch_projected(
+    source: &impl ObjectSource,
+    spec: &ReportSpec,
+    settings: &IngestSettings,
+) -> Result<ProjectedFile> {
+    ProjectedFile::fetch(
+        source,
+        &spec.input_columns(),
+        &settings.spill_dir,
+        settings.max_footer(),
+    )
+    .await
 }
 
 /// Where the decoder hands its chunks.

@@ -5,9 +5,8 @@
 use std::io::Write;
 
 use crate::aggregate::{PartialChunk, ReportAggregator, RowStats, month_window_ms};
-use crate::bounded_reader::ProjectedFile;
 use crate::error::Result;
-use crate::ingest::{ChunkWriter, IngestSettings, aggregate_file};
+use crate::ingest::{ChunkWriter, IngestSettings, aggregate_file, fetch_projected};
 use crate::object_source::LocalObject;
 use crate::report::ReportType;
 
@@ -67,13 +66,7 @@ async fn aggregate(
     settings: &IngestSettings,
 ) -> Result<LocalSummary> {
     let spec = report_type.spec();
-    let file = ProjectedFile::fetch(
-        source,
-        &spec.input_columns(),
-        &settings.spill_dir,
-        settings.max_footer(),
-    )
-    .await?;
+    let file = fetch_projected(source, spec, settings).await?;
     let mut aggregator = ReportAggregator::new(spec, &source.key, month_window_ms(YEAR, MONTH));
     let mut writer = Discard { groups: 0 };
     aggregate_file(
