@@ -60,6 +60,22 @@ impl PartialChunk {
         self.tables.iter().map(|t| t.keys.len()).sum()
     }
 
+    /// The label sets the groups refer to, `(id, label-map text)`, with repeats.
+    pub fn label_sets(&self) -> impl Iterator<Item = (uuid::Uuid, &str)> {
+        self.tables.iter().flat_map(move |t| {
+            let positions: Vec<usize> = (t.spec.keys.iter().enumerate())
+                .filter(|(_, k)| k.labels)
+                .map(|(p, _)| 1 + p)
+                .collect();
+            t.keys.iter().flat_map(move |key| {
+                positions.clone().into_iter().filter_map(move |p| {
+                    let id = key[p];
+                    Some((self.texts.label_set(id)?, self.texts.get(id)?))
+                })
+            })
+        })
+    }
+
     /// Approximate heap bytes of the groups (the strings are shared with the aggregator, or were
     /// counted in its state when taken whole).
     pub fn heap_bytes(&self) -> usize {
@@ -90,6 +106,25 @@ pub struct ReportAggregator {
     interner: Interner,
     stats: RowStats,
     days: BTreeSet<i32>,
+    order: RowOrder,
+}
+
+/// Whether the kept rows of the current row group have come in time order so far, and the latest
+/// time among them. koku's files are written hour by hour, so while this holds, the days before
+/// the latest one are complete (as far as this row group goes).
+#[derive(Debug, Clone, Copy)]
+struct RowOrder {
+    latest_ms: i64,
+    sorted: bool,
+}
+
+impl Default for RowOrder {
+    fn default() -> Self {
+        RowOrder {
+            latest_ms: i64::MIN,
+            sorted: true,
+        }
+    }
 }
 
 /// An input column as found in the batches.
@@ -129,7 +164,7 @@ impl ReportAggregator {
                 key_columns: Vec::new(),
                 text_max_columns: Vec::new(),
                 value_sources: Vec::new(),
-                index: GroupIndex::new(1 + a.keys.len()),
+                index: new_index(a),
                 values: vec![Vec::new(); a.sums.len() + a.maxes.len()],
                 text_maxes: vec![Vec::new(); a.text_maxes.len()],
             })
@@ -146,7 +181,22 @@ impl ReportAggregator {
             interner: Interner::default(),
             stats: RowStats::default(),
             days: BTreeSet::new(),
+            order: RowOrder::default(),
         }
+    }
+
+    /// Starts a row group: its rows' time order is watched afresh (see [`Self::settled_day`]).
+    pub fn start_row_group(&mut self) {
+        self.order = RowOrder::default();
+    }
+
+    /// While the current row group's rows have come in time order, the day of the latest: the
+    /// days before it get no more rows from this row group if the rest of it is in order too.
+    /// A guess, never a condition of correctness: rows of a day handed over already just become
+    /// more partial rows of that day, which add up.
+    pub fn settled_day(&self) -> Option<i32> {
+        (self.order.sorted && self.order.latest_ms != i64::MIN)
+            .then(|| self.order.latest_ms.div_euclid(MS_PER_DAY) as i32)
     }
 
     pub fn stats(&self) -> RowStats {
@@ -189,8 +239,7 @@ impl ReportAggregator {
             .iter_mut()
             .map(|t| TableChunk {
                 spec: t.spec,
-                keys: std::mem::replace(&mut t.index, GroupIndex::new(1 + t.spec.keys.len()))
-                    .into_keys(),
+                keys: std::mem::replace(&mut t.index, new_index(t.spec)).into_keys(),
                 values: t.values.iter_mut().map(std::mem::take).collect(),
                 text_maxes: t.text_maxes.iter_mut().map(std::mem::take).collect(),
             })
@@ -235,9 +284,9 @@ impl ReportAggregator {
         }
 
         let valid = self.valid_rows(&times, &numbers);
+        self.watch_order(&times, &valid);
         let mut group_of_row = Vec::with_capacity(rows);
         for t in &mut self.tables {
-            group_of_row.clear();
             t.assign_groups(&times, &valid, &texts, &mut self.days, &mut group_of_row);
             t.accumulate(&group_of_row, &numbers, &texts, &self.interner);
         }
@@ -425,10 +474,10 @@ impl ReportAggregator {
 
     fn intern_checked(&mut self, s: &str, labels: bool, c: usize) -> Result<u32> {
         let id = self.interner.intern(s);
-        if labels && !self.interner.label_checked(id) {
+        if labels && !self.interner.is_label_set(id) {
             labels::validate(s)
                 .map_err(|e| self.bad(format!("column {}: {e}", self.column_name(c))))?;
-            self.interner.mark_label_checked(id);
+            self.interner.mark_label_set(id);
         }
         Ok(id)
     }
@@ -441,22 +490,47 @@ impl ReportAggregator {
         self.columns.as_ref().is_some_and(|cs| cs[c].labels)
     }
 
+    fn watch_order(&mut self, times: &[i64], valid: &[bool]) {
+        let RowOrder {
+            mut latest_ms,
+            mut sorted,
+        } = self.order;
+        for (&t, &ok) in times.iter().zip(valid) {
+            if ok {
+                sorted &= t >= latest_ms;
+                latest_ms = latest_ms.max(t);
+            }
+        }
+        self.order = RowOrder { latest_ms, sorted };
+    }
+
     /// Rows kept: a time inside the key's month and no anomalous value.
     fn valid_rows(&mut self, times: &[i64], numbers: &[Option<ScalarBuffer<f64>>]) -> Vec<bool> {
         let (start, end) = self.window_ms;
         let mut valid: Vec<bool> = times.iter().map(|&t| t >= start && t < end).collect();
         let outside = valid.iter().filter(|v| !**v).count();
         self.stats.rows_outside_month += outside as u64;
-        for &c in &self.anomaly_columns {
-            let Some(values) = numbers.get(c).and_then(Option::as_deref) else {
-                continue;
-            };
-            for (ok, v) in valid.iter_mut().zip(values) {
-                if *ok && *v > ANOMALY_LIMIT {
-                    *ok = false;
-                    self.stats.rows_anomalous += 1;
-                }
+        // The largest value of each row over the anomaly columns (NaN ignored), in one pass per
+        // column that the compiler vectorizes; then one test per row.
+        let mut largest: Option<Vec<f64>> = None;
+        for values in self
+            .anomaly_columns
+            .iter()
+            .filter_map(|&c| numbers.get(c).and_then(Option::as_deref))
+        {
+            match &mut largest {
+                None => largest = Some(values.to_vec()),
+                Some(m) => m.iter_mut().zip(values).for_each(|(m, &v)| *m = m.max(v)),
             }
+        }
+        if let Some(largest) = largest {
+            let mut anomalous = 0u64;
+            for (ok, &m) in valid.iter_mut().zip(&largest) {
+                let bad = *ok & (m > ANOMALY_LIMIT);
+                anomalous += bad as u64;
+                *ok &= !bad;
+            }
+            self.stats.rows_anomalous += anomalous;
         }
         valid
     }
@@ -472,34 +546,22 @@ impl GroupState {
 
     /// Moves the groups of days before `day` into a chunk, re-indexing the rest.
     fn split_off_before(&mut self, day: i32) -> TableChunk {
-        let width = 1 + self.spec.keys.len();
-        let mut taken = TableChunk {
+        let (taken, kept): (Vec<u32>, Vec<u32>) =
+            (0..self.index.len() as u32).partition(|&g| self.day_of(self.index.key(g)[0]) < day);
+        let old = std::mem::replace(&mut self.index, new_index(self.spec));
+        for &g in &kept {
+            self.index.find_or_insert(old.key(g));
+        }
+        let keys = old.into_keys().gather(&taken);
+        TableChunk {
             spec: self.spec,
-            keys: GroupKeys::new(width),
-            values: vec![Vec::new(); self.values.len()],
-            text_maxes: vec![Vec::new(); self.text_maxes.len()],
-        };
-        if self.index.keys().all(|key| self.day_of(key[0]) >= day) {
-            return taken;
+            keys,
+            values: split_columns(&mut self.values, &taken, &kept),
+            text_maxes: split_columns(&mut self.text_maxes, &taken, &kept),
         }
-        let old = std::mem::replace(&mut self.index, GroupIndex::new(width)).into_keys();
-        let values: Vec<Vec<f64>> = self.values.iter_mut().map(std::mem::take).collect();
-        let text_maxes: Vec<Vec<u32>> = self.text_maxes.iter_mut().map(std::mem::take).collect();
-        for (g, key) in old.iter().enumerate() {
-            if self.day_of(key[0]) < day {
-                taken.keys.push(key);
-                push_group(&mut taken.values, &values, g);
-                push_group(&mut taken.text_maxes, &text_maxes, g);
-            } else {
-                self.index.find_or_insert(key);
-                push_group(&mut self.values, &values, g);
-                push_group(&mut self.text_maxes, &text_maxes, g);
-            }
-        }
-        taken
     }
 
-    /// Appends each row's group ([`NO_GROUP`] for rows not kept) to `out`, creating groups as needed.
+    /// Sets each row's group ([`NO_GROUP`] for rows not kept) in `out`, creating groups as needed.
     fn assign_groups(
         &mut self,
         times: &[i64],
@@ -508,16 +570,33 @@ impl GroupState {
         days: &mut BTreeSet<i32>,
         out: &mut Vec<u32>,
     ) {
-        let key_ids: Vec<&[u32]> = self
-            .key_columns
-            .iter()
-            .map(|&c| texts[c].as_deref().unwrap_or(&[]))
-            .collect();
-        let mut key = vec![0u32; 1 + key_ids.len()];
+        // The batch's keys row by row, `[grain, text ids...]`, filled column by column.
+        let width = 1 + self.key_columns.len();
+        let mut keys = vec![NULL_ID; times.len() * width];
+        let unit = match self.spec.grain {
+            Grain::Day => MS_PER_DAY,
+            Grain::Hour => MS_PER_HOUR,
+        };
+        for (key, &t) in keys.chunks_exact_mut(width).zip(times) {
+            key[0] = t.div_euclid(unit) as u32;
+        }
+        for (k, &c) in self.key_columns.iter().enumerate() {
+            if let Some(ids) = texts[c].as_deref() {
+                for (key, &id) in keys.chunks_exact_mut(width).zip(ids) {
+                    key[1 + k] = id;
+                }
+            }
+        }
+        out.clear();
+        out.resize(times.len(), NO_GROUP);
         let mut last_day = i32::MIN;
-        for (row, (&t, &ok)) in times.iter().zip(valid).enumerate() {
+        for (((key, &t), &ok), group) in keys
+            .chunks_exact(width)
+            .zip(times)
+            .zip(valid)
+            .zip(out.iter_mut())
+        {
             if !ok {
-                out.push(NO_GROUP);
                 continue;
             }
             let day = t.div_euclid(MS_PER_DAY) as i32;
@@ -525,14 +604,7 @@ impl GroupState {
                 days.insert(day);
                 last_day = day;
             }
-            key[0] = match self.spec.grain {
-                Grain::Day => day as u32,
-                Grain::Hour => t.div_euclid(MS_PER_HOUR) as u32,
-            };
-            for (slot, ids) in key[1..].iter_mut().zip(&key_ids) {
-                *slot = ids.get(row).copied().unwrap_or(NULL_ID);
-            }
-            let (g, new) = self.index.find_or_insert(&key);
+            let (g, new) = self.index.find_or_insert(key);
             if new {
                 // Sums start at 0 (pandas sums skip NaN); maxes start at NaN (no value yet).
                 let sums = self.spec.sums.len();
@@ -543,7 +615,7 @@ impl GroupState {
                     column.push(NULL_ID);
                 }
             }
-            out.push(g);
+            *group = g;
         }
     }
 
@@ -557,35 +629,29 @@ impl GroupState {
     ) {
         let sums = self.spec.sums.len();
         for (j, source) in self.value_sources.iter().enumerate() {
-            let (a, b) = match *source {
-                ResolvedValue::Column(a) => (a, None),
-                ResolvedValue::Greatest(a, b) => (a, Some(b)),
-            };
-            let Some(xs) = numbers[a].as_deref() else {
-                continue;
-            };
-            let ys = b.and_then(|b| numbers[b].as_deref());
             let slots = &mut self.values[j];
-            let kept = group_of_row
-                .iter()
-                .enumerate()
-                .filter(|(_, g)| **g != NO_GROUP);
-            // f64::max ignores a NaN operand: the NaN-skipping max of pandas and SQL.
-            let value = |row: usize| match ys {
-                Some(ys) => xs[row].max(ys[row]),
-                None => xs[row],
-            };
-            if j < sums {
-                for (row, &g) in kept {
-                    let v = value(row);
-                    if !v.is_nan() {
-                        slots[g as usize] += v;
+            let column = |c: usize| numbers[c].as_deref();
+            // Sums skip NaN (no value), as pandas and SQL do; f64::max ignores a NaN operand.
+            let sum = |slot: f64, v: f64| if v.is_nan() { slot } else { slot + v };
+            match (*source, j < sums) {
+                (ResolvedValue::Column(a), is_sum) => {
+                    let Some(xs) = column(a) else { continue };
+                    if is_sum {
+                        fold(slots, group_of_row, xs.iter().copied(), sum);
+                    } else {
+                        fold(slots, group_of_row, xs.iter().copied(), f64::max);
                     }
                 }
-            } else {
-                for (row, &g) in kept {
-                    let slot = &mut slots[g as usize];
-                    *slot = slot.max(value(row));
+                (ResolvedValue::Greatest(a, b), is_sum) => {
+                    let (Some(xs), Some(ys)) = (column(a), column(b)) else {
+                        continue;
+                    };
+                    let greatest = xs.iter().zip(ys).map(|(x, y)| x.max(*y));
+                    if is_sum {
+                        fold(slots, group_of_row, greatest, sum);
+                    } else {
+                        fold(slots, group_of_row, greatest, f64::max);
+                    }
                 }
             }
         }
@@ -594,12 +660,26 @@ impl GroupState {
                 continue;
             };
             let slots = &mut self.text_maxes[j];
-            for (row, &g) in group_of_row.iter().enumerate() {
-                if g != NO_GROUP {
-                    let slot = &mut slots[g as usize];
-                    *slot = interner.max_by_text(*slot, ids[row]);
+            for (&g, &id) in group_of_row.iter().zip(ids) {
+                if let Some(slot) = slots.get_mut(g as usize) {
+                    *slot = interner.max_by_text(*slot, id);
                 }
             }
+        }
+    }
+}
+
+/// Folds each row's value into its group's slot; rows of [`NO_GROUP`] fall outside the slots.
+#[inline(always)]
+fn fold(
+    slots: &mut [f64],
+    group_of_row: &[u32],
+    values: impl Iterator<Item = f64>,
+    op: impl Fn(f64, f64) -> f64,
+) {
+    for (&g, v) in group_of_row.iter().zip(values) {
+        if let Some(slot) = slots.get_mut(g as usize) {
+            *slot = op(*slot, v);
         }
     }
 }
@@ -619,11 +699,25 @@ fn values_nulls_as<T: ArrowPrimitiveType>(
         .into()
 }
 
-/// Appends group `g` of the column-major `from` to the column-major `to`.
-fn push_group<T: Copy>(to: &mut [Vec<T>], from: &[Vec<T>], g: usize) {
-    for (column, source) in to.iter_mut().zip(from) {
-        column.push(source[g]);
-    }
+/// An empty GROUP BY index for `spec`'s keys: `[grain, text ids...]`, hinted by its hint key.
+fn new_index(spec: &AggregateSpec) -> GroupIndex {
+    let hint = spec.keys.iter().position(|k| k.name == spec.hint_key);
+    GroupIndex::new(1 + spec.keys.len(), hint.map(|p| 1 + p))
+}
+
+/// Splits column-major `columns` into the `taken` groups (returned) and the `kept` ones (left).
+fn split_columns<T: Copy>(columns: &mut [Vec<T>], taken: &[u32], kept: &[u32]) -> Vec<Vec<T>> {
+    let gather = |column: &[T], groups: &[u32]| -> Vec<T> {
+        groups.iter().map(|&g| column[g as usize]).collect()
+    };
+    columns
+        .iter_mut()
+        .map(|column| {
+            let out = gather(column, taken);
+            *column = gather(column, kept);
+            out
+        })
+        .collect()
 }
 
 /// Epoch-millisecond bounds of a month, for [`ReportAggregator::new`].

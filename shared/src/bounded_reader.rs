@@ -1,31 +1,39 @@
 //! Reading one Parquet object's projected columns under a fixed memory ceiling.
 //!
 //! The footer is fetched first (one ranged GET of the tail) and checked; then only the byte ranges of
-//! the needed column chunks are streamed into a sparse local spill file at their own offsets, and the
-//! synchronous arrow reader decodes from that file page by page. Peak memory is then one batch plus
-//! page buffers, whatever the object's or row group's size (see `shared/notes` on why not the async
-//! reader: it buffers whole column chunks of a row group).
+//! the needed column chunks are streamed, concurrently, into a sparse local spill file at their own
+//! offsets ([`crate::spill`]), and the synchronous arrow reader decodes from that file page by page,
+//! waiting for pages still on their way. Peak memory is then one batch plus page buffers, whatever
+//! the object's or row group's size (see `shared/notes` on why not the async reader: it buffers
+//! whole column chunks of a row group).
 //!
 //! ```no_run
 //! # async fn f(source: ocp_summary::object_source::LocalObject) -> ocp_summary::Result<()> {
 //! use ocp_summary::bounded_reader::ProjectedFile;
 //! use ocp_summary::report::ReportType;
 //! let spec = ReportType::PodUsage.spec();
-//! let file = ProjectedFile::fetch(&source, &spec.input_columns(), std::path::Path::new("/tmp"), 16 << 20).await?;
-//! for row_group in 0..file.row_groups {
-//!     for batch in file.row_group_batches(row_group, 8192)? { let _ = batch?; }
-//! }
+//! let dir = std::path::Path::new("/tmp");
+//! let (file, fetch) = ProjectedFile::open(&source, &spec.input_columns(), dir, 16 << 20).await?;
+//! // The fetch must be driven while decoding (here: by a thread of its own for the decoder).
+//! let decoder = std::thread::spawn(move || -> ocp_summary::Result<usize> {
+//!     let mut rows = 0;
+//!     for row_group in 0..file.row_groups {
+//!         for batch in file.row_group_batches(row_group, 8192)? { rows += batch?.num_rows(); }
+//!     }
+//!     Ok(rows)
+//! });
+//! fetch.await?;
+//! # let _ = decoder.join();
 //! # Ok(()) }
 //! ```
 
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -37,19 +45,26 @@ use parquet::file::statistics::Statistics;
 use crate::error::{Error, Result};
 use crate::object_source::ObjectSource;
 use crate::report::{ColumnKind, InputColumn};
+use crate::spill::Spill;
 
 /// Bytes of the tail fetched first; most footers fit, larger ones take a second GET.
 const TAIL_GUESS: u64 = 64 * 1024;
 const FOOTER_LEN: u64 = 8;
-/// Column-chunk ranges closer than this are fetched as one request.
+/// Column chunks closer than this are fetched as one request, while it stays under
+/// [`MERGE_LIMIT`]: small chunks share a request, large ones get their own so that every column of a
+/// row group arrives at once and decoding can start on its first pages.
 const MERGE_GAP: u64 = 64 * 1024;
-/// Ranges streamed at once.
-const FETCH_CONCURRENCY: usize = 4;
+const MERGE_LIMIT: u64 = 1 << 20;
+/// Requests in flight at most: enough for every projected column of a row group.
+const MAX_FETCH_CONCURRENCY: usize = 32;
+
+/// The fetch of an object's projected column chunks; resolves to the bytes fetched.
+pub type Fetch<'a> = BoxFuture<'a, Result<u64>>;
 
 /// The projected column chunks of one object, on local disk, with the decoded footer.
 pub struct ProjectedFile {
     key: String,
-    spill: File,
+    spill: Spill,
     metadata: ArrowReaderMetadata,
     projection: ProjectionMask,
     pub object_size: u64,
@@ -61,14 +76,29 @@ pub struct ProjectedFile {
 }
 
 impl ProjectedFile {
-    /// Fetches the footer and the chunks of `columns` (name, required) into a spill file in `dir`.
-    /// `max_footer` bounds the footer's size, the one part that must be held in memory whole.
+    /// Fetches the footer and the chunks of `columns` (name, required) into a spill file in `dir`,
+    /// before any decoding. `max_footer` bounds the footer's size, the one part that must be held
+    /// in memory whole.
     pub async fn fetch(
         source: &impl ObjectSource,
         columns: &[InputColumn],
         dir: &Path,
         max_footer: u64,
     ) -> Result<Self> {
+        let (mut file, fetch) = Self::open(source, columns, dir, max_footer).await?;
+        file.bytes_fetched += fetch.await?;
+        Ok(file)
+    }
+
+    /// Fetches and checks the footer, and returns the file with the fetch of its column chunks,
+    /// which must be driven while the file is decoded (on another thread): reads wait for their
+    /// bytes. Dropping the file stops the fetch. `bytes_fetched` counts the footer's request only.
+    pub async fn open<'a, S: ObjectSource>(
+        source: &'a S,
+        columns: &[InputColumn],
+        dir: &Path,
+        max_footer: u64,
+    ) -> Result<(Self, Fetch<'a>)> {
         let key = source.key().to_owned();
         let bad = |reason: String| Error::bad_input(&key, reason);
         let size = source.size();
@@ -133,26 +163,21 @@ impl ProjectedFile {
             .into_iter()
             .filter_map(|r| (r.start < tail_start).then(|| r.start..r.end.min(tail_start)))
             .collect();
-        let spill = tempfile::tempfile_in(dir)?;
-        spill.set_len(size)?;
-        spill.write_all_at(&tail, tail_start)?;
-        let fetched: u64 = futures_util::stream::iter(ranges)
-            .map(|range| copy_range(source, range, &spill))
-            .buffer_unordered(FETCH_CONCURRENCY)
-            .try_fold(0u64, |total, n| async move { Ok(total + n) })
-            .await?;
+        let spill = Spill::create(dir, size, &tail, ranges)?;
+        let fetch = Box::pin(spill.fetch(source, (leaves.len() + 1).min(MAX_FETCH_CONCURRENCY))?);
 
-        Ok(ProjectedFile {
+        let file = ProjectedFile {
             key,
             spill,
             projection,
             object_size: size,
-            bytes_fetched: fetched + tail.len() as u64,
+            bytes_fetched: tail.len() as u64,
             row_groups: metadata.num_row_groups(),
             rows_in_file: metadata.file_metadata().num_rows().max(0) as u64,
             metadata: arrow_metadata,
             first_times_ms,
-        })
+        };
+        Ok((file, fetch))
     }
 
     /// Decodes one row group's projected columns in batches of `batch_size` rows. Decode errors
@@ -163,7 +188,7 @@ impl ProjectedFile {
         batch_size: usize,
     ) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
         let key = self.key.clone();
-        let spill = self.spill.try_clone()?;
+        let spill = self.spill.reader()?;
         let mut reader = guarded(&key, "row group", || {
             ParquetRecordBatchReaderBuilder::new_with_metadata(spill, self.metadata.clone())
                 .with_projection(self.projection.clone())
@@ -181,16 +206,20 @@ impl ProjectedFile {
         }))
     }
 
+    /// How long decoding has waited for column chunks still being fetched.
+    pub fn fetch_wait(&self) -> std::time::Duration {
+        self.spill.waited()
+    }
+
     /// The first day (since the epoch) that the row groups after `row_group` may hold, by their
-    /// statistics: days before it are complete once `row_group` is read. `None` if a later row
-    /// group has no usable statistics, or there is none. Statistics that lie cost extra partial
-    /// rows, never wrong sums: partials of one day from several chunks add up.
+    /// statistics: days before it are complete once `row_group` is read (`i32::MAX` after the last
+    /// row group). `None` if a later row group has no usable statistics. Statistics that lie cost
+    /// extra partial rows, never wrong sums: partials of one day from several chunks add up.
     pub fn first_day_after(&self, row_group: usize) -> Option<i32> {
-        let later = self.first_times_ms.get(row_group + 1..)?;
-        let first = later
-            .iter()
-            .try_fold(i64::MAX, |min, t| t.map(|t| min.min(t)))?;
-        (!later.is_empty()).then(|| first.div_euclid(86_400_000) as i32)
+        let later = self.first_times_ms.get(row_group + 1..).unwrap_or_default();
+        later.iter().try_fold(i32::MAX, |min, t| {
+            t.map(|t| min.min(t.div_euclid(86_400_000) as i32))
+        })
     }
 }
 
@@ -245,29 +274,6 @@ async fn read_all(source: &impl ObjectSource, range: std::ops::Range<u64>) -> Re
         out.extend_from_slice(&piece?);
     }
     Ok(out)
-}
-
-async fn copy_range(
-    source: &impl ObjectSource,
-    range: std::ops::Range<u64>,
-    spill: &File,
-) -> Result<u64> {
-    let (start, expected) = (range.start, range.end - range.start);
-    let mut offset = start;
-    let mut stream = source.read_range(range).await?;
-    while let Some(piece) = stream.next().await {
-        let piece = piece?;
-        spill.write_all_at(&piece, offset)?;
-        offset += piece.len() as u64;
-    }
-    let got = offset - start;
-    if got != expected {
-        return Err(Error::S3 {
-            key: source.key().to_owned(),
-            source: format!("short read: {got} of {expected} bytes").into(),
-        });
-    }
-    Ok(got)
 }
 
 /// The leaves to read, the time column's leaf and field index, and the reader's schema hint.
@@ -380,7 +386,16 @@ fn chunk_ranges(
     let mut merged: Vec<std::ops::Range<u64>> = Vec::with_capacity(ranges.len());
     for r in ranges {
         match merged.last_mut() {
-            Some(last) if r.start <= last.end + MERGE_GAP => last.end = last.end.max(r.end),
+            Some(last)
+                if r.start <= last.end + MERGE_GAP
+                    && r.end.max(last.end) - last.start <= MERGE_LIMIT =>
+            {
+                last.end = last.end.max(r.end)
+            }
+            Some(last) if r.start < last.end => {
+                // Overlapping chunks (a corrupt footer): one range, however large.
+                last.end = last.end.max(r.end)
+            }
             _ => merged.push(r),
         }
     }

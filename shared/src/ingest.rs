@@ -5,7 +5,7 @@
 //! stamp the version and mark its days dirty → commit. Any failure before the commit leaves nothing.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use tokio::sync::mpsc;
@@ -92,6 +92,10 @@ pub struct IngestReport {
     pub flushes: u32,
     pub days: Vec<NaiveDate>,
     pub elapsed_ms: u128,
+    /// Where decoding waited: for column chunks still being fetched, and for the database to
+    /// take the previous chunk (a busy database shows here).
+    pub fetch_wait_ms: u128,
+    pub write_wait_ms: u128,
 }
 
 impl IngestReport {
@@ -107,6 +111,8 @@ impl IngestReport {
             flushes: 0,
             days: Vec::new(),
             elapsed_ms: started.elapsed().as_millis(),
+            fetch_wait_ms: 0,
+            write_wait_ms: 0,
         }
     }
 }
@@ -164,7 +170,7 @@ where
         .await?;
     let result = async {
         let source = open().await?;
-        load(&tx, &source, &raw, object_id, settings).await
+        load(&mut tx, &source, &raw, object_id, settings).await
     }
     .await;
     let mut report = match result {
@@ -218,7 +224,7 @@ where
 
 /// Fetches, decodes, aggregates and writes; returns the figures (outcome `Ingested`).
 async fn load(
-    tx: &ObjectTransaction<'_>,
+    tx: &mut ObjectTransaction<'_>,
     source: &impl ObjectSource,
     raw: &RawObjectKey,
     object_id: i64,
@@ -226,68 +232,98 @@ async fn load(
 ) -> Result<IngestReport> {
     let started = Instant::now();
     let spec = raw.report_type.spec();
-    let file = fetch_projected(source, spec, settings).await?;
+    let (file, fetch) = ProjectedFile::open(
+        source,
+        &spec.input_columns(),
+        &settings.spill_dir,
+        settings.max_footer(),
+    )
+    .await?;
     let mut report = IngestReport::new(source.key(), Outcome::Ingested, started);
     report.row_groups = file.row_groups;
     report.bytes_fetched = file.bytes_fetched;
     report.object_size = file.object_size;
     tracing::info!(
         key = source.key(),
-        bytes_fetched = file.bytes_fetched,
         object_size = file.object_size,
         row_groups = file.row_groups,
         rows = file.rows_in_file,
-        "fetched projected column chunks"
+        "fetching projected column chunks"
     );
 
-    // Decoding is CPU-bound and reads a local file: it runs on a blocking thread, and the writer
-    // COPYs each chunk it hands over while it goes on (see `aggregate_file` for the memory bound).
+    // Decoding is CPU-bound: it runs on a blocking thread, reading the spill file as the fetch
+    // fills it, and the writer COPYs each chunk it hands over while it goes on (see
+    // `aggregate_file` for the memory bound).
     let (chunks_tx, mut chunks_rx) = mpsc::channel::<PartialChunk>(1);
     let (written_tx, written_rx) = std::sync::mpsc::sync_channel::<()>(1);
     let key = source.key().to_owned();
     let window = month_window_ms(raw.year, raw.month);
     let limits = (settings.batch_size, settings.state_budget);
-    let decoder = tokio::task::spawn_blocking(move || -> Result<(RowStats, Vec<i32>)> {
+    let decoder = tokio::task::spawn_blocking(move || -> Result<Decoded> {
         let mut aggregator = ReportAggregator::new(spec, &key, window);
         let mut writer = ChannelWriter {
             chunks: chunks_tx,
             written: written_rx,
             in_flight: 0,
+            waited: Duration::ZERO,
         };
         aggregate_file(&file, &mut aggregator, limits, &mut writer)?;
-        Ok((
-            aggregator.stats(),
-            aggregator.days().iter().copied().collect(),
-        ))
+        Ok(Decoded {
+            rows: aggregator.stats(),
+            days: aggregator.days().iter().copied().collect(),
+            fetch_wait: file.fetch_wait(),
+            write_wait: writer.waited,
+        })
     });
 
-    let mut write_error = None;
-    while let Some(chunk) = chunks_rx.recv().await {
-        match tx.write_chunk(&chunk, object_id, raw.source).await {
-            Ok(rows) => {
-                report.partial_rows += rows;
-                report.flushes += 1;
-                drop(chunk);
-                let _ = written_tx.send(());
-            }
-            Err(e) => {
-                write_error = Some(data_error_is_bad_input(e, source.key()));
-                break;
-            }
+    let fetched = async {
+        let fetched = fetch.await;
+        if let Ok(bytes) = &fetched {
+            tracing::info!(key = source.key(), bytes, "fetched projected column chunks");
         }
-    }
-    drop(chunks_rx);
-    drop(written_tx);
+        fetched
+    };
+    let written = async {
+        // Leaving this block drops both channel ends, which stops the decoder on a write error.
+        let written_tx = written_tx;
+        while let Some(chunk) = chunks_rx.recv().await {
+            let since = Instant::now();
+            let rows = tx.write_chunk(&chunk, object_id, raw.source).await;
+            let rows = rows.map_err(|e| data_error_is_bad_input(e, source.key()))?;
+            tracing::debug!(rows, ms = since.elapsed().as_millis(), "wrote a chunk");
+            report.partial_rows += rows;
+            report.flushes += 1;
+            drop(chunk);
+            let _ = written_tx.send(());
+        }
+        Ok::<_, Error>(())
+    };
+    let (fetched, written) = tokio::join!(fetched, written);
     let decoded = decoder
         .await
         .map_err(|e| Error::Internal(format!("decoder thread: {e}")))?;
-    if let Some(e) = write_error {
-        return Err(e);
-    }
-    let (rows, days) = decoded?;
-    report.rows = rows;
-    report.days = days.into_iter().map(|d| epoch_day(d as i64)).collect();
+    // A failed fetch or write makes the decoder fail too: report the cause, not the symptom.
+    report.bytes_fetched += fetched?;
+    written?;
+    let decoded = decoded?;
+    report.rows = decoded.rows;
+    report.days = decoded
+        .days
+        .into_iter()
+        .map(|d| epoch_day(d as i64))
+        .collect();
+    report.fetch_wait_ms = decoded.fetch_wait.as_millis();
+    report.write_wait_ms = decoded.write_wait.as_millis();
     Ok(report)
+}
+
+/// What the decoder thread returns.
+struct Decoded {
+    rows: RowStats,
+    /// Days since the epoch that any group touched.
+    days: Vec<i32>,
+    fetch_wait: Duration,
+    write_wait: Duration,
 }
 
 /// Fetches the footer and the column chunks `spec` reads into a spill file, within `settings`'
@@ -316,10 +352,11 @@ pub trait ChunkWriter {
     fn send(&mut self, chunk: PartialChunk) -> bool;
 }
 
-/// Decodes `file` row group by row group into `aggregator`, handing chunks to `writer`: after each
-/// row group, the days no later row group holds (so they are written while decoding goes on), and
-/// whenever the state outgrows the budget. The state plus the chunk in flight stay within
-/// `budget`: a chunk is only handed over once the previous one is written.
+/// Decodes `file` row group by row group into `aggregator`, handing chunks to `writer` so they are
+/// written while decoding goes on: the days that are complete (before both the row group's latest
+/// day while its rows come in time order, and the first day a later row group holds), and
+/// whatever the state holds when it outgrows the budget. The state plus the chunk in flight stay
+/// within `budget`: a chunk is only handed over once the previous one is written.
 pub fn aggregate_file(
     file: &ProjectedFile,
     aggregator: &mut ReportAggregator,
@@ -329,22 +366,37 @@ pub fn aggregate_file(
     let send = |writer: &mut dyn ChunkWriter, chunk: PartialChunk| {
         chunk.group_count() == 0 || (writer.settle() && writer.send(chunk))
     };
+    // Days before this are handed over already (or were never held).
+    let mut handed_over = i32::MIN;
     for row_group in 0..file.row_groups {
+        aggregator.start_row_group();
+        let later = file.first_day_after(row_group);
         for batch in file.row_group_batches(row_group, batch_size)? {
             aggregator.push(&batch?)?;
+            if let (Some(settled), Some(later)) = (aggregator.settled_day(), later)
+                && settled.min(later) > handed_over
+            {
+                handed_over = settled.min(later);
+                if !send(writer, aggregator.take_days_before(handed_over)) {
+                    return Ok(()); // the writer failed; its error is reported
+                }
+            }
             if aggregator.state_bytes() + writer.in_flight() > budget {
                 if !writer.settle() {
-                    return Ok(()); // the writer failed; its error is reported
+                    return Ok(());
                 }
                 if aggregator.state_bytes() > budget && !send(writer, aggregator.take_chunk()) {
                     return Ok(());
                 }
             }
         }
-        if let Some(day) = file.first_day_after(row_group)
-            && !send(writer, aggregator.take_days_before(day))
+        if let Some(later) = later
+            && later > handed_over
         {
-            return Ok(());
+            handed_over = later;
+            if !send(writer, aggregator.take_days_before(later)) {
+                return Ok(());
+            }
         }
     }
     send(writer, aggregator.take_chunk());
@@ -356,6 +408,8 @@ struct ChannelWriter {
     chunks: mpsc::Sender<PartialChunk>,
     written: std::sync::mpsc::Receiver<()>,
     in_flight: usize,
+    /// Time spent waiting for chunks to be written.
+    waited: Duration,
 }
 
 impl ChunkWriter for ChannelWriter {
@@ -368,7 +422,10 @@ impl ChunkWriter for ChannelWriter {
             return true;
         }
         self.in_flight = 0;
-        self.written.recv().is_ok()
+        let since = Instant::now();
+        let written = self.written.recv().is_ok();
+        self.waited += since.elapsed();
+        written
     }
 
     fn send(&mut self, chunk: PartialChunk) -> bool {

@@ -16,6 +16,7 @@ pub mod object_source;
 pub mod report;
 pub mod rollup;
 pub mod s3_object;
+mod spill;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -81,6 +81,9 @@ pub struct AggregateSpec {
     pub table: &'static str,
     pub grain: Grain,
     pub keys: &'static [TextColumn],
+    /// The key with the most distinct values (the pod, the volume, the node): the GROUP BY index
+    /// remembers each of its values' last group (see `group_index`).
+    pub hint_key: &'static str,
     /// Text columns aggregated with `max` (byte order, as koku's pandas `max` on str).
     pub text_maxes: &'static [TextColumn],
     pub sums: &'static [Value],
@@ -174,6 +177,7 @@ static POD_USAGE: ReportSpec = ReportSpec {
                 text("pod"),
                 labels("pod_labels"),
             ],
+            hint_key: "pod",
             text_maxes: &[text("resource_id"), optional_text("node_role")],
             sums: &[
                 col("pod_usage_cpu_core_seconds"),
@@ -203,6 +207,7 @@ static POD_USAGE: ReportSpec = ReportSpec {
             table: "ocp_node_capacity_partial",
             grain: Grain::Hour,
             keys: &[text("node")],
+            hint_key: "node",
             text_maxes: &[],
             sums: &[],
             maxes: &[
@@ -240,6 +245,7 @@ static STORAGE_USAGE: ReportSpec = ReportSpec {
             labels("persistentvolume_labels"),
             labels("persistentvolumeclaim_labels"),
         ],
+        hint_key: "persistentvolume",
         text_maxes: &[],
         sums: &[
             col("persistentvolumeclaim_capacity_byte_seconds"),
@@ -261,6 +267,7 @@ static NODE_LABELS: ReportSpec = ReportSpec {
         table: "ocp_node_labels_partial",
         grain: Grain::Day,
         keys: &[text("node"), labels("node_labels")],
+        hint_key: "node",
         text_maxes: &[],
         sums: &[],
         maxes: &[],
@@ -273,6 +280,7 @@ static NAMESPACE_LABELS: ReportSpec = ReportSpec {
         table: "ocp_namespace_labels_partial",
         grain: Grain::Day,
         keys: &[text("namespace"), labels("namespace_labels")],
+        hint_key: "namespace",
         text_maxes: &[],
         sums: &[],
         maxes: &[],
@@ -361,6 +369,15 @@ mod tests {
                 .iter()
                 .any(|c| c.name == "csi_driver" || c.name == "node")
         );
+    }
+
+    #[test]
+    fn every_hint_key_is_a_key() {
+        for r in ReportType::ALL {
+            for a in r.spec().aggregates {
+                assert!(a.keys.iter().any(|k| k.name == a.hint_key), "{}", a.table);
+            }
+        }
     }
 
     #[test]

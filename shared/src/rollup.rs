@@ -60,6 +60,15 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// The first and last day.
+    pub fn span(&self) -> Result<(NaiveDate, NaiveDate)> {
+        let days = self.days.iter().map(|m| m.day);
+        days.clone()
+            .min()
+            .zip(days.max())
+            .ok_or_else(|| Error::Internal("a roll-up chunk without days".into()))
+    }
+
     pub fn month_start(&self) -> NaiveDate {
         let d = self.days[0].day;
         d.with_day(1).unwrap_or(d)
@@ -202,8 +211,11 @@ pub async fn roll_up_chunk(client: &mut Client, chunk: &Chunk) -> Result<u64> {
         .await?;
     tx.execute(DELETE_DAYS, &[&period_id, &days]).await?;
     tx.batch_execute(STAGE_TABLE).await?;
-    tx.execute(STAGE_ROWS, &[&source, &days]).await?;
-    tx.execute(REFRESH_NODES, &[&source, &days, &cluster_id])
+    // The range lets the partials' BRIN indexes find the days.
+    let (first, last) = chunk.span()?;
+    tx.execute(STAGE_ROWS, &[&source, &days, &first, &last])
+        .await?;
+    tx.execute(REFRESH_NODES, &[&source, &days, &first, &last, &cluster_id])
         .await?;
     let summary_params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
         [&period_id, &cluster_id, &cluster_alias, &source];

@@ -1,6 +1,7 @@
-//! How the decoder hands chunks to the writer: days that no later row group holds (by the footer's
-//! statistics) are handed over as soon as their row group is read, so they are written while
-//! decoding goes on; nothing is handed over twice.
+//! How the decoder hands chunks to the writer: days that are complete are handed over so they are
+//! written while decoding goes on — a day no later row group holds (by the footer's statistics)
+//! once the next day starts in time-ordered rows, or its row group ends; rows out of time order
+//! stop that guessing, and whatever a guess got wrong adds up; nothing is handed over twice.
 
 use integration_tests::koku_parquet::{PodHour, WriteOptions, day, pod_usage};
 use ocp_summary::aggregate::{PartialChunk, ReportAggregator, month_window_ms};
@@ -50,12 +51,25 @@ impl ChunkWriter for Recorder {
     }
 }
 
-/// Two days of one pod (0.5 core used each hour), written in row groups of `row_group_rows`.
+/// Two days of one pod (0.5 core used each hour), hour by hour, in row groups of `row_group_rows`.
 async fn chunks_of_two_days(row_group_rows: usize) -> Vec<RecordedChunk> {
+    let (d1, d2) = two_days();
+    let mut rows = d1;
+    rows.extend(d2);
+    chunks_of(rows, row_group_rows).await
+}
+
+fn two_days() -> (Vec<PodHour>, Vec<PodHour>) {
     let (d1, d2) = (day(2025, 11, 1), day(2025, 11, 2));
     let pod = |d| PodHour::new(d, "app", "n1", "p1", (0.5, 1.0), (1.0, 2.0), (4.0, 16.0));
-    let mut rows = pod(d1.and_hms_opt(0, 0, 0).unwrap()).day_long(d1);
-    rows.extend(pod(d2.and_hms_opt(0, 0, 0).unwrap()).day_long(d2));
+    (
+        pod(d1.and_hms_opt(0, 0, 0).unwrap()).day_long(d1),
+        pod(d2.and_hms_opt(0, 0, 0).unwrap()).day_long(d2),
+    )
+}
+
+/// The chunks the decoder hands over for `rows` in row groups of `row_group_rows`, in batches of 8.
+async fn chunks_of(rows: Vec<PodHour>, row_group_rows: usize) -> Vec<RecordedChunk> {
     let options = WriteOptions {
         row_group_rows,
         ..WriteOptions::default()
@@ -99,17 +113,38 @@ async fn a_day_is_handed_over_once_no_later_row_group_holds_it() {
 }
 
 #[tokio::test]
-async fn one_row_group_is_one_chunk() {
+async fn in_one_time_ordered_row_group_a_day_goes_when_the_next_begins() {
+    // Batches of 8 rows: the 4th batch holds Nov 1 20:00-23:00 and Nov 2 00:00-03:00, so Nov 1
+    // is handed over after it, whole, while Nov 2 is still being read.
     let chunks = chunks_of_two_days(1 << 20).await;
-    assert_eq!(chunks.len(), 1);
-    let (_, pods) = &chunks[0][0];
+    assert_eq!(chunks.len(), 2);
+    assert_eq!(chunks[0][0].1, vec![(NOV_1, CORE_SECONDS_PER_DAY)]);
     assert_eq!(
-        pods,
-        &vec![
-            (NOV_1, CORE_SECONDS_PER_DAY),
-            (NOV_1 + 1, CORE_SECONDS_PER_DAY)
-        ]
+        chunks[0][1].1.len(),
+        24,
+        "Nov 1's capacity hours go with it"
     );
+    assert_eq!(chunks[1][0].1, vec![(NOV_1 + 1, CORE_SECONDS_PER_DAY)]);
+    assert_eq!(chunks[1][1].1.len(), 24);
+}
+
+#[tokio::test]
+async fn rows_out_of_time_order_stop_the_guessing_and_still_add_up() {
+    // One row group: Nov 1 00:00-11:00, then Nov 2 00:00-11:00 (so Nov 1 looks complete and its
+    // first half is handed over), then Nov 1 12:00-23:00 (out of order: no more hand-overs), then
+    // Nov 2 12:00-23:00. Nov 1's second half becomes a second partial row of the same day; the
+    // two add up to the day's 24 hours, and Nov 2 stays one row.
+    let (d1, d2) = two_days();
+    let rows: Vec<PodHour> = [&d1[..12], &d2[..12], &d1[12..], &d2[12..]].concat();
+    let chunks = chunks_of(rows, 1 << 20).await;
+    assert_eq!(chunks.len(), 2, "one guess, then the rest at the end");
+    let half = CORE_SECONDS_PER_DAY / 2.0;
+    assert_eq!(chunks[0][0].1, vec![(NOV_1, half)]);
+    let mut rest = chunks[1][0].1.clone();
+    rest.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(rest, vec![(NOV_1, half), (NOV_1 + 1, CORE_SECONDS_PER_DAY)]);
+    let capacity_hours: usize = chunks.iter().map(|c| c[1].1.len()).sum();
+    assert_eq!(capacity_hours, 48, "every hour once: 12 + 36");
 }
 
 #[tokio::test]

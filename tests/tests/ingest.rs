@@ -73,8 +73,11 @@ async fn pod_partials_hold_daily_sums_and_hourly_capacity() {
             "SELECT count(*), sum(pod_usage_cpu_core_seconds), sum(pod_request_cpu_core_seconds),
                     sum(pod_limit_cpu_core_seconds), sum(pod_usage_memory_byte_seconds),
                     max(node_capacity_cpu_cores), max(node_capacity_memory_bytes),
-                    max(resource_id), max(usage_start)::text, max(pod_labels::text)
-             FROM ocp_pod_usage_partial",
+                    max(resource_id), max(usage_start)::text, max(ls.labels::text),
+                    bool_and(p.pod_labels_id
+                             = encode(substr(sha256(convert_to('{}', 'UTF8')), 1, 16), 'hex')::uuid)
+             FROM ocp_pod_usage_partial p
+             JOIN ocp_label_set ls ON ls.label_set_id = p.pod_labels_id AND ls.object_id = p.object_id",
             &[],
         )
         .await
@@ -89,6 +92,15 @@ async fn pod_partials_hold_daily_sums_and_hourly_capacity() {
     assert_eq!(row.get::<_, String>(7), "i-n1");
     assert_eq!(row.get::<_, String>(8), "2025-11-01");
     assert_eq!(row.get::<_, String>(9), "{}");
+    assert!(
+        row.get::<_, bool>(10),
+        "the label set is named by the SHA-256 of the file's text"
+    );
+    assert_eq!(
+        count(&env, "SELECT count(*) FROM ocp_label_set").await,
+        1,
+        "one label set for the object, though 24 rows carry it"
+    );
 
     let cap = client
         .query_one(
@@ -205,7 +217,9 @@ async fn storage_and_label_partials_are_written() {
 
     let n = client
         .query_one(
-            "SELECT count(*), max(node_labels ->> 'zone') FROM ocp_node_labels_partial",
+            "SELECT count(*), max(ls.labels ->> 'zone')
+             FROM ocp_node_labels_partial p
+             JOIN ocp_label_set ls ON ls.label_set_id = p.node_labels_id AND ls.object_id = p.object_id",
             &[],
         )
         .await
@@ -215,7 +229,13 @@ async fn storage_and_label_partials_are_written() {
         (1, "a".to_owned()),
         "24 identical hours, one row"
     );
-    let ns = count(&env, "SELECT count(*) FROM ocp_namespace_labels_partial WHERE namespace_labels = '{\"team\": \"x\"}'").await;
+    let ns = count(
+        &env,
+        "SELECT count(*) FROM ocp_namespace_labels_partial p
+         JOIN ocp_label_set ls ON ls.label_set_id = p.namespace_labels_id AND ls.object_id = p.object_id
+         WHERE ls.labels = '{\"team\": \"x\"}'",
+    )
+    .await;
     assert_eq!(ns, 1);
 }
 

@@ -139,7 +139,8 @@ fn outcome_of(report: IngestReport) -> RecordOutcome {
     }
 }
 
-/// One EMF record per object: rows, row groups, bytes fetched vs size, partial rows, peak RSS, time.
+/// One EMF record per object: rows, row groups, bytes fetched vs size, partial rows, peak RSS, time,
+/// and how long decoding waited for the fetch and for the database.
 fn emit_metrics(report: &IngestReport) {
     let record = emf_record(
         "OcpSummary",
@@ -166,6 +167,8 @@ fn emit_metrics(report: &IngestReport) {
                 peak_rss_kib().unwrap_or(0) as f64,
             ),
             ("ElapsedMs", "Milliseconds", report.elapsed_ms as f64),
+            ("FetchWaitMs", "Milliseconds", report.fetch_wait_ms as f64),
+            ("WriteWaitMs", "Milliseconds", report.write_wait_ms as f64),
         ],
         &[
             ("key", json!(report.key)),

@@ -1,5 +1,6 @@
 -- Pod rows (spec §4.5) and Storage rows (§4.6) of the chunk's days from the partials of all objects,
--- following koku's on-prem PostgreSQL summary. $1 source uuid, $2 days.
+-- following koku's on-prem PostgreSQL summary. $1 source uuid, $2 days, $3 and $4 the first and
+-- last of them (the partials' BRIN indexes need the range).
 INSERT INTO ocp_rollup_rows
 WITH enabled_keys AS (
     -- §4.2: vm_kubevirt_io_name is always kept (on-prem: even when no key is enabled, §8.4).
@@ -7,17 +8,46 @@ WITH enabled_keys AS (
     FROM reporting_enabledtagkeys
     WHERE enabled AND provider_type = 'OCP'
 ),
+chunk_label_sets AS (
+    -- Every label set the chunk's partials refer to, filtered to the enabled keys once per set.
+    SELECT s.label_set_id, ocp_filter_labels(s.labels, k.keys) AS labels
+    FROM (
+        SELECT DISTINCT ON (ls.label_set_id) ls.label_set_id, ls.labels
+        FROM ocp_label_set ls
+        WHERE ls.label_set_id IN (
+            SELECT pod_labels_id FROM ocp_pod_usage_partial
+            WHERE source_uuid = $1 AND usage_start BETWEEN $3 AND $4
+              AND usage_start = ANY ($2::date[])
+            UNION
+            SELECT unnest(array[persistentvolume_labels_id, persistentvolumeclaim_labels_id])
+            FROM ocp_storage_usage_partial
+            WHERE source_uuid = $1 AND usage_start BETWEEN $3 AND $4
+              AND usage_start = ANY ($2::date[])
+            UNION
+            SELECT node_labels_id FROM ocp_node_labels_partial
+            WHERE source_uuid = $1 AND usage_start BETWEEN $3 AND $4
+              AND usage_start = ANY ($2::date[])
+            UNION
+            SELECT namespace_labels_id FROM ocp_namespace_labels_partial
+            WHERE source_uuid = $1 AND usage_start BETWEEN $3 AND $4
+              AND usage_start = ANY ($2::date[])
+        )
+    ) s, enabled_keys k
+),
 filtered_node_labels AS (
     -- §4.3: distinct filtered maps per node and day; several maps in a day multiply rows (§8.1).
-    SELECT DISTINCT nl.usage_start, nl.node, ocp_filter_labels(nl.node_labels, k.keys) AS node_labels
-    FROM ocp_node_labels_partial nl, enabled_keys k
-    WHERE nl.source_uuid = $1 AND nl.usage_start = ANY ($2::date[])
+    SELECT DISTINCT nl.usage_start, nl.node, coalesce(ls.labels, '{}'::jsonb) AS node_labels
+    FROM ocp_node_labels_partial nl
+    LEFT JOIN chunk_label_sets ls ON ls.label_set_id = nl.node_labels_id
+    WHERE nl.source_uuid = $1 AND nl.usage_start BETWEEN $3 AND $4
+      AND nl.usage_start = ANY ($2::date[])
 ),
 filtered_namespace_labels AS (
-    SELECT DISTINCT nsl.usage_start, nsl.namespace,
-           ocp_filter_labels(nsl.namespace_labels, k.keys) AS namespace_labels
-    FROM ocp_namespace_labels_partial nsl, enabled_keys k
-    WHERE nsl.source_uuid = $1 AND nsl.usage_start = ANY ($2::date[])
+    SELECT DISTINCT nsl.usage_start, nsl.namespace, coalesce(ls.labels, '{}'::jsonb) AS namespace_labels
+    FROM ocp_namespace_labels_partial nsl
+    LEFT JOIN chunk_label_sets ls ON ls.label_set_id = nsl.namespace_labels_id
+    WHERE nsl.source_uuid = $1 AND nsl.usage_start BETWEEN $3 AND $4
+      AND nsl.usage_start = ANY ($2::date[])
 ),
 node_hour_capacity AS (
     -- §4.4: the max over a node's pods in each hour, across every object holding that hour.
@@ -25,7 +55,7 @@ node_hour_capacity AS (
            max(node_capacity_cpu_core_seconds) AS cpu_core_seconds,
            max(node_capacity_memory_byte_seconds) AS memory_byte_seconds
     FROM ocp_node_capacity_partial
-    WHERE source_uuid = $1 AND usage_start = ANY ($2::date[])
+    WHERE source_uuid = $1 AND usage_start BETWEEN $3 AND $4 AND usage_start = ANY ($2::date[])
     GROUP BY interval_start, node
 ),
 node_capacity AS (
@@ -51,7 +81,7 @@ pod_rows AS (
            -- §4.5: node, then namespace, then pod labels; the last map wins on a shared key.
            coalesce(nl.node_labels, '{}'::jsonb)
                || coalesce(nsl.namespace_labels, '{}'::jsonb)
-               || ocp_filter_labels(li.pod_labels, k.keys) AS pod_labels,
+               || coalesce(pl.labels, '{}'::jsonb) AS pod_labels,
            max(cat.cost_category_id) AS cost_category_id,
            sum(li.pod_usage_cpu_core_seconds) / 3600 AS pod_usage_cpu_core_hours,
            sum(li.pod_request_cpu_core_seconds) / 3600 AS pod_request_cpu_core_hours,
@@ -72,7 +102,7 @@ pod_rows AS (
            coalesce(max(cc.cpu_core_seconds), 0) / 3600 AS cluster_capacity_cpu_core_hours,
            coalesce(max(cc.memory_byte_seconds), 0) / 3600 * power(2, -30) AS cluster_capacity_memory_gigabyte_hours
     FROM ocp_pod_usage_partial li
-    CROSS JOIN enabled_keys k
+    LEFT JOIN chunk_label_sets pl ON pl.label_set_id = li.pod_labels_id
     LEFT JOIN filtered_node_labels nl ON nl.node = li.node AND nl.usage_start = li.usage_start
     LEFT JOIN filtered_namespace_labels nsl
            ON nsl.namespace = li.namespace AND nsl.usage_start = li.usage_start
@@ -80,7 +110,8 @@ pod_rows AS (
     LEFT JOIN cluster_capacity cc ON cc.usage_start = li.usage_start
     -- Joined before the sums: a namespace matching two patterns is counted twice (§8.1).
     LEFT JOIN reporting_ocp_cost_category_namespace cat ON li.namespace LIKE cat.namespace
-    WHERE li.source_uuid = $1 AND li.usage_start = ANY ($2::date[])
+    WHERE li.source_uuid = $1 AND li.usage_start BETWEEN $3 AND $4
+      AND li.usage_start = ANY ($2::date[])
       AND li.node <> ''
     GROUP BY li.usage_start, li.namespace, li.node, 6
 ),
@@ -92,8 +123,9 @@ volume_nodes AS (
     JOIN ocp_pod_usage_partial uli
       ON uli.source_uuid = sli.source_uuid AND uli.usage_start = sli.usage_start
      AND uli.namespace = sli.namespace AND uli.pod = sli.pod
-    WHERE sli.source_uuid = $1 AND sli.usage_start = ANY ($2::date[])
-      AND uli.usage_start = ANY ($2::date[])
+    WHERE sli.source_uuid = $1 AND sli.usage_start BETWEEN $3 AND $4
+      AND sli.usage_start = ANY ($2::date[])
+      AND uli.usage_start BETWEEN $3 AND $4 AND uli.usage_start = ANY ($2::date[])
 ),
 volume_node_count AS (
     SELECT usage_start, persistentvolume, count(DISTINCT node) AS node_count
@@ -111,8 +143,8 @@ storage_rows AS (
            sli.storageclass,
            coalesce(nl.node_labels, '{}'::jsonb)
                || coalesce(nsl.namespace_labels, '{}'::jsonb)
-               || ocp_filter_labels(sli.persistentvolume_labels, k.keys)
-               || ocp_filter_labels(sli.persistentvolumeclaim_labels, k.keys) AS volume_labels,
+               || coalesce(pvl.labels, '{}'::jsonb)
+               || coalesce(pvcl.labels, '{}'::jsonb) AS volume_labels,
            max(cat.cost_category_id) AS cost_category_id,
            max(sli.persistentvolumeclaim_capacity_bytes) * power(2, -30)
                AS persistentvolumeclaim_capacity_gigabyte,
@@ -126,7 +158,8 @@ storage_rows AS (
                / (86400 * days_in_month.days) * power(2, -30)
                AS persistentvolumeclaim_usage_gigabyte_months
     FROM ocp_storage_usage_partial sli
-    CROSS JOIN enabled_keys k
+    LEFT JOIN chunk_label_sets pvl ON pvl.label_set_id = sli.persistentvolume_labels_id
+    LEFT JOIN chunk_label_sets pvcl ON pvcl.label_set_id = sli.persistentvolumeclaim_labels_id
     CROSS JOIN LATERAL (
         SELECT extract(day FROM date_trunc('month', sli.usage_start) + interval '1 month - 1 day')::float8 AS days
     ) days_in_month
@@ -139,7 +172,8 @@ storage_rows AS (
     LEFT JOIN filtered_namespace_labels nsl
            ON nsl.namespace = sli.namespace AND nsl.usage_start = sli.usage_start
     LEFT JOIN reporting_ocp_cost_category_namespace cat ON sli.namespace LIKE cat.namespace
-    WHERE sli.source_uuid = $1 AND sli.usage_start = ANY ($2::date[])
+    WHERE sli.source_uuid = $1 AND sli.usage_start BETWEEN $3 AND $4
+      AND sli.usage_start = ANY ($2::date[])
     GROUP BY sli.namespace, vn.node, vn.resource_id, sli.persistentvolumeclaim,
              sli.persistentvolume, sli.storageclass, sli.csi_volume_handle, sli.usage_start,
              9, days_in_month.days

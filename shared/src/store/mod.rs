@@ -27,6 +27,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "koku_reporting",
         include_str!("../../sql/migrations/0002_koku_reporting.sql"),
     ),
+    (
+        3,
+        "label_sets_and_brin",
+        include_str!("../../sql/migrations/0003_label_sets_and_brin.sql"),
+    ),
 ];
 
 const MIGRATE_LOCK: &str = include_str!("../../sql/migrate/lock.sql");

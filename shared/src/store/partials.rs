@@ -3,6 +3,7 @@
 //! nothing they should not.
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use tokio_postgres::{Client, Transaction};
@@ -105,6 +106,8 @@ pub struct ObjectTransaction<'c> {
     event: ObjectEvent,
     stored: Option<StoredVersion>,
     object_id: Option<i64>,
+    /// Label sets written for this version so far.
+    label_sets: HashSet<Uuid>,
 }
 
 impl<'c> ObjectTransaction<'c> {
@@ -134,6 +137,7 @@ impl<'c> ObjectTransaction<'c> {
             event: event.clone(),
             stored,
             object_id,
+            label_sets: HashSet::new(),
         })
     }
 
@@ -207,13 +211,18 @@ impl<'c> ObjectTransaction<'c> {
         Ok(())
     }
 
-    /// Writes one chunk of partials under `object_id`.
+    /// Writes one chunk of partials under `object_id`, and the label sets it brings.
     pub async fn write_chunk(
-        &self,
+        &mut self,
         chunk: &PartialChunk,
         object_id: i64,
         source: Uuid,
     ) -> Result<u64> {
+        let new_sets: Vec<(Uuid, &str)> = chunk
+            .label_sets()
+            .filter(|(id, _)| self.label_sets.insert(*id))
+            .collect();
+        super::copy::copy_label_sets(&self.tx, &new_sets, object_id).await?;
         let mut rows = 0;
         for table in &chunk.tables {
             rows +=
