@@ -465,7 +465,7 @@ def ingest_result(p: Proc, server=None) -> dict:
          "outcomes": [o.get("outcome") for o in outcomes] if outcomes else None}
     if emf:
         for k in ("RowsRead", "RowGroups", "BytesFetched", "ObjectSize", "PartialRowsWritten", "PeakRssKiB",
-                  "ElapsedMs", "RowsDroppedAnomalous", "RowsOutsideMonth"):
+                  "ElapsedMs", "RowsDroppedAnomalous", "RowsOutsideMonth", "FetchWaitMs", "WriteWaitMs"):
             r[k] = emf.get(k)
         r["flushes"] = emf.get("flushes")
     # Phase stamps (seconds after spawn) from the arrival times of the log lines.
@@ -628,6 +628,10 @@ def summarise_size(name, label, meta, ours, duck, duck_copy, profile) -> dict:
         "duck_query_plus_copy_s": median([r["seconds"] + r["copy_seconds"] for r in duck_copy]) if duck_copy else None,
         "raw": {"ours": ours, "duckdb": duck, "duckdb_copy": duck_copy, "profile": profile},
     }
+    # Each of our runs against the DuckDB run right after it: the machine's speed drifts, pairs share it.
+    s["ratio_wall_paired"] = median([o["wall_s"] / d["wall_s"] for o, d in zip(ours, duck)])
+    s["ours_fetch_wait_s"] = (m(ours, "FetchWaitMs") or 0) / 1000
+    s["ours_write_wait_s"] = (m(ours, "WriteWaitMs") or 0) / 1000
     s["rows_per_s"] = s["rows"] / s["ours_wall_s"]
     s["fetched_over_size"] = s["bytes_fetched"] / s["object_bytes"] if s["bytes_fetched"] else None
     s["ratio_wall"] = s["ours_wall_s"] / s["duck_wall_s"]
@@ -641,10 +645,12 @@ def summarise_size(name, label, meta, ours, duck, duck_copy, profile) -> dict:
 
 
 def breakdown(r: dict) -> dict:
-    """Phases of one ingest run (seconds), from line arrival times, S3 request log and COPY samples."""
+    """Phases of one ingest run (seconds), from line arrival times, the S3 request log, COPY samples
+    and the EMF record. Fetching overlaps decoding, and COPYs of finished days overlap it too."""
     b = {"wall": r["wall_s"], "cpu": r["cpu_s"], "partial_rows": r.get("PartialRowsWritten"),
          "flushes": r.get("flushes"), "s3_requests": r.get("s3_requests"), "s3_bytes_served": r.get("s3_bytes_served"),
-         "bytes_fetched": r.get("BytesFetched")}
+         "bytes_fetched": r.get("BytesFetched"), "fetch_wait": (r.get("FetchWaitMs") or 0) / 1000,
+         "write_wait": (r.get("WriteWaitMs") or 0) / 1000}
     t_get = r.get("t_first_get")
     t_fetched = r.get("t_fetched")
     t_emf = r.get("t_emf")
@@ -653,23 +659,43 @@ def breakdown(r: dict) -> dict:
         b["startup"] = t_get  # exec, config, PG connect + migration check, object lock/version check
     if t_get is not None and t_fetched is not None:
         b["fetch"] = t_fetched - t_get
-        if r.get("t_last_get_done") is not None:
-            b["fetch_server_done"] = r["t_last_get_done"] - t_get
-    if copies and t_fetched is not None and t_emf is not None:
+    if copies and t_get is not None and t_emf is not None:
         last = copies[-1]
         b["copies"] = len(copies)
         b["copy_total"] = sum(c["end"] - c["start"] for c in copies)
-        b["decode_until_last_copy"] = last["start"] - t_fetched
+        b["decode"] = last["start"] - t_get
         b["last_copy"] = last["end"] - last["start"]
         b["finish_commit"] = t_emf - last["end"]
-    elif t_fetched is not None and t_emf is not None:
-        b["decode_copy_commit"] = t_emf - t_fetched
     if t_emf is not None:
         b["exit"] = r["wall_s"] - t_emf
     return b
 
 
-def bench_end_to_end(args, env, server, datasets, results):
+def insert_floor(psycopg, dsn: str, schema: str, first: str, last: str) -> dict:
+    """What PostgreSQL alone needs to store the summary rows of days first..last: they are read out
+    with a binary COPY, then, in a transaction that is rolled back, deleted and COPYed back into
+    koku's table (its indexes and foreign keys as they are). No SQL computation, no numeric casts:
+    a floor for any roll-up that must leave these rows in this table."""
+    table = f'"{schema}".reporting_ocpusagelineitem_daily_summary'
+    with psycopg.connect(dsn) as c:
+        with c.cursor() as cur:
+            data = bytearray()
+            with cur.copy(f"COPY (SELECT * FROM {table} WHERE usage_start BETWEEN %s AND %s) "
+                          "TO STDOUT (FORMAT binary)", (first, last)) as cp:
+                for piece in cp:
+                    data += piece
+            rows = c.execute(f"SELECT count(*) FROM {table} WHERE usage_start BETWEEN %s AND %s",
+                             (first, last)).fetchone()[0]
+            with c.transaction(force_rollback=True):
+                c.execute(f"DELETE FROM {table} WHERE usage_start BETWEEN %s AND %s", (first, last))
+                t = time.perf_counter()
+                with cur.copy(f"COPY {table} FROM STDIN (FORMAT binary)") as cp:
+                    cp.write(data)
+                seconds = time.perf_counter() - t
+    return {"rows": rows, "seconds": seconds}
+
+
+def bench_end_to_end(args, env, server, datasets, psycopg, dsn, results):
     meta = datasets["pod_2m"]
     bucket = bucket_of("pod_2m")
     key, etag = server.put(meta, bucket)
@@ -690,22 +716,24 @@ def bench_end_to_end(args, env, server, datasets, results):
         out = [j for j in q.json_lines() if isinstance(j, dict) and "rows_written" in j]
         if q.rc != 0 or not out:
             raise RuntimeError(f"roll-up failed (rc {q.rc}):\n{q.tail()}")
+        floor = insert_floor(psycopg, dsn, schema, "2025-11-01", "2025-11-30")
         runs.append({"ingest_s": p.wall, "rollup_s": q.wall, "total_s": p.wall + q.wall,
-                     "rollup_rss_kib": q.rss_kib, **{f"rollup_{k}": v for k, v in out[-1].items()}})
+                     "rollup_rss_kib": q.rss_kib, "insert_floor_s": floor["seconds"],
+                     **{f"rollup_{k}": v for k, v in out[-1].items()}})
         log(f"  ingest {p.wall:.3f} s + roll-up {q.wall:.3f} s = {p.wall + q.wall:.3f} s "
-            f"({out[-1]['rows_written']} summary rows)")
+            f"({out[-1]['rows_written']} summary rows; storing them alone: {floor['seconds']:.3f} s)")
     results["end_to_end_2m"] = {
         "runs": runs, "ingest_s": median([r["ingest_s"] for r in runs]),
         "rollup_s": median([r["rollup_s"] for r in runs]), "total_s": median([r["total_s"] for r in runs]),
+        "insert_floor_s": median([r["insert_floor_s"] for r in runs]),
         "summary_rows": runs[-1]["rollup_rows_written"],
     }
 
 
 def bench_rollup_day(args, env, server, datasets, psycopg, dsn, results):
-    """Roll-up of one day with 100K pods, twice: (a) on the partials exactly as the ingest writes
-    them with its default settings, (b) on one partial row per pod and day, which is what the ingest
-    writes when its aggregation state fits its budget (forced here with MEMORY_CEILING_MIB for the
-    ingest process only). (a) is the production path; (b) isolates the roll-up's own cost."""
+    """Roll-up of one day with 100K pods: the ingest writes one partial row per pod and day (its
+    default settings; checked), then a scheduled roll-up of the dirty day and manual reruns of it.
+    Beside it, the floor: PostgreSQL storing the same summary rows by COPY (see insert_floor)."""
     meta = datasets[DAY_100K_PODS[0]]
     bucket = bucket_of(DAY_100K_PODS[0])
     key, etag = server.put(meta, bucket)
@@ -713,54 +741,48 @@ def bench_rollup_day(args, env, server, datasets, psycopg, dsn, results):
     evr = os.path.join(WORK, "events", "rollup_day.json")
     with open(evr, "w") as f:
         json.dump({"source_uuid": SOURCE, "start_date": "2025-11-01", "end_date": "2025-11-01"}, f)
-    out = {}
-    scenarios = [("default", None, 0), ("one_row_per_pod", "1024", min(args.runs, 2))]
-    for label, ceiling, reruns in scenarios:
-        schema = env.schema("rollup100k_" + label[:7])
-        premigrate(env, schema)
-        wait_quiet(f"100K-pod day ingest ({label})")
-        ienv = env.base(schema, server.endpoint)
-        if ceiling:
-            ienv["MEMORY_CEILING_MIB"] = ceiling
-        log(f"100K-pod day, partials as written by the ingest with "
-            f"{'MEMORY_CEILING_MIB=' + ceiling if ceiling else 'default settings'}")
-        p = run([INGEST, "--event", ev], ienv)
-        ri = ingest_result(p)
-        check_ingested(ri, "100K-pod day")
-        with psycopg.connect(dsn) as c:
-            pods, days, prow = c.execute(
-                f'SELECT count(DISTINCT namespace || \'/\' || pod), count(DISTINCT usage_start), count(*) '
-                f'FROM "{schema}".ocp_pod_usage_partial').fetchone()
-        log(f"  ingest {ri['wall_s']:.2f} s, peak RSS {ri['rss_kib'] / 1024:.0f} MiB, {prow:,} pod partial rows "
-            f"for {pods:,} pods ({ri.get('flushes')} flushes)")
-        runs = []
-        wait_quiet(f"roll-up ({label})")
-        # The schedule's time must follow the ingest: it rolls up days marked dirty until then.
-        evs = os.path.join(WORK, "events", "rollup_scheduled.json")
-        with open(evs, "w") as f:
-            json.dump({"scheduled_time": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1))
-                      .strftime("%Y-%m-%dT%H:%M:%SZ")}, f)
-        for i in range(1 + reruns):
-            kind = "scheduled (dirty day)" if i == 0 else "manual rerun of the day"
-            q = run([ROLLUP, "--event", evs if i == 0 else evr], env.base(schema))
-            o = [j for j in q.json_lines() if isinstance(j, dict) and "rows_written" in j]
-            if q.rc != 0 or not o:
-                raise RuntimeError(f"roll-up failed (rc {q.rc}):\n{q.tail()}")
-            runs.append({"kind": kind, "wall_s": q.wall, "rss_kib": q.rss_kib, **o[-1]})
-            log(f"  roll-up {kind}: {q.wall:.3f} s (in handler {o[-1]['elapsed_ms']} ms, {o[-1]['days']} day(s), "
-                f"{o[-1]['rows_written']:,} rows)")
-        if runs[0].get("days") != 1:
-            raise RuntimeError(f"scheduled roll-up covered {runs[0].get('days')} days, expected 1")
-        out[label] = {
-            "memory_ceiling_mib": int(ceiling) if ceiling else 128,
-            "ingest": {"wall_s": ri["wall_s"], "rss_kib": ri["rss_kib"], "rows": ri.get("RowsRead"),
-                       "partial_rows": ri.get("PartialRowsWritten"), "flushes": ri.get("flushes")},
-            "pods": pods, "days": days, "pod_partial_rows": prow, "runs": runs,
-            "wall_s_median": median([r["wall_s"] for r in runs]), "wall_s_max": max(r["wall_s"] for r in runs),
-            "elapsed_ms_median": median([r["elapsed_ms"] for r in runs]),
-            "summary_rows": runs[0]["rows_written"],
-        }
-    results["rollup_100k_pods"] = out
+    schema = env.schema("rollup100k")
+    premigrate(env, schema)
+    wait_quiet("100K-pod day ingest")
+    log("100K-pod day: ingest with default settings")
+    p = run([INGEST, "--event", ev], env.base(schema, server.endpoint))
+    ri = ingest_result(p)
+    check_ingested(ri, "100K-pod day")
+    with psycopg.connect(dsn) as c:
+        pods, days, prow = c.execute(
+            f'SELECT count(DISTINCT namespace || \'/\' || pod), count(DISTINCT usage_start), count(*) '
+            f'FROM "{schema}".ocp_pod_usage_partial').fetchone()
+    log(f"  ingest {ri['wall_s']:.2f} s, peak RSS {ri['rss_kib'] / 1024:.0f} MiB, {prow:,} pod partial rows "
+        f"for {pods:,} pods ({ri.get('flushes')} flushes)")
+    runs = []
+    wait_quiet("roll-up")
+    # The schedule's time must follow the ingest: it rolls up days marked dirty until then.
+    evs = os.path.join(WORK, "events", "rollup_scheduled.json")
+    with open(evs, "w") as f:
+        json.dump({"scheduled_time": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1))
+                  .strftime("%Y-%m-%dT%H:%M:%SZ")}, f)
+    for i in range(1 + max(1, args.runs - 1)):
+        kind = "scheduled (dirty day)" if i == 0 else "manual rerun of the day"
+        q = run([ROLLUP, "--event", evs if i == 0 else evr], env.base(schema))
+        o = [j for j in q.json_lines() if isinstance(j, dict) and "rows_written" in j]
+        if q.rc != 0 or not o:
+            raise RuntimeError(f"roll-up failed (rc {q.rc}):\n{q.tail()}")
+        floor = insert_floor(psycopg, dsn, schema, "2025-11-01", "2025-11-01")
+        runs.append({"kind": kind, "wall_s": q.wall, "rss_kib": q.rss_kib, "insert_floor_s": floor["seconds"],
+                     **o[-1]})
+        log(f"  roll-up {kind}: {q.wall:.3f} s (in handler {o[-1]['elapsed_ms']} ms, {o[-1]['days']} day(s), "
+            f"{o[-1]['rows_written']:,} rows); storing those rows alone: {floor['seconds']:.3f} s")
+    if runs[0].get("days") != 1:
+        raise RuntimeError(f"scheduled roll-up covered {runs[0].get('days')} days, expected 1")
+    results["rollup_100k_pods"] = {
+        "ingest": {"wall_s": ri["wall_s"], "rss_kib": ri["rss_kib"], "rows": ri.get("RowsRead"),
+                   "partial_rows": ri.get("PartialRowsWritten"), "flushes": ri.get("flushes")},
+        "pods": pods, "days": days, "pod_partial_rows": prow, "runs": runs,
+        "wall_s_median": median([r["wall_s"] for r in runs]), "wall_s_max": max(r["wall_s"] for r in runs),
+        "elapsed_ms_median": median([r["elapsed_ms"] for r in runs]),
+        "insert_floor_s": median([r["insert_floor_s"] for r in runs]),
+        "summary_rows": runs[0]["rows_written"],
+    }
 
 
 def expected_sums(metas) -> dict:
@@ -1008,13 +1030,13 @@ def targets(results) -> list[tuple[str, str, bool | None]]:
     t = []
     sizes = results.get("sizes") or []
     if sizes:
-        worst_wall = max(sizes, key=lambda s: s["ratio_wall"])
+        worst_wall = max(sizes, key=lambda s: s["ratio_wall_paired"])
         worst_q = max(sizes, key=lambda s: s["ratio_query"])
         t.append(("ingest ≥ 1.5× faster than DuckDB 1-thread, whole process vs whole process "
-                  "(ours ÷ DuckDB ≤ 0.667 at every size)",
-                  ", ".join(f"{s['label']} {s['ratio_wall']:.2f}" for s in sizes), worst_wall["ratio_wall"] <= 1 / 1.5))
-        t.append(("ingest ≥ 1.5× faster than DuckDB 1-thread, our whole process vs DuckDB's in-query time "
-                  "(≤ 0.667 at every size)",
+                  "(median of the paired ratios ours ÷ DuckDB ≤ 0.667 at every size)",
+                  ", ".join(f"{s['label']} {s['ratio_wall_paired']:.2f}" for s in sizes),
+                  worst_wall["ratio_wall_paired"] <= 1 / 1.5))
+        t.append(("(stricter) our whole process vs DuckDB's in-query time only (≤ 0.667 at every size)",
                   ", ".join(f"{s['label']} {s['ratio_query']:.2f}" for s in sizes), worst_q["ratio_query"] <= 1 / 1.5))
         peak = max(s["ours_rss_kib_max"] for s in sizes)
         t.append(("peak RSS ≤ 128 MiB (OS ru_maxrss, every run, every size)", f"max {peak / 1024:.1f} MiB",
@@ -1027,24 +1049,20 @@ def targets(results) -> list[tuple[str, str, bool | None]]:
     e2e = results.get("end_to_end_2m")
     if e2e:
         t.append(("2M rows end to end (ingest + month roll-up, two processes) < 2.8 s",
-                  f"{e2e['total_s']:.3f} s (ingest {e2e['ingest_s']:.3f} + roll-up {e2e['rollup_s']:.3f})",
+                  f"{e2e['total_s']:.3f} s (ingest {e2e['ingest_s']:.3f} + roll-up {e2e['rollup_s']:.3f}); "
+                  f"PostgreSQL alone storing the {e2e['summary_rows']:,} summary rows: {e2e['insert_floor_s']:.3f} s",
                   e2e["total_s"] < 2.8))
     ru = results.get("rollup_100k_pods")
-    if ru and ru.get("default"):
-        ing = ru["default"]["ingest"]
-        t.append(("(extra) peak RSS ≤ 128 MiB on the high-cardinality file: one day, 100K pods, 2.4M rows, "
-                  "default settings", f"{ing['rss_kib'] / 1024:.1f} MiB, {ing['wall_s']:.1f} s, {ing['flushes']} flushes",
-                  ing["rss_kib"] <= 128 * 1024))
     if ru:
-        for label, what in (("default", "partials as the ingest writes them (default settings)"),
-                            ("one_row_per_pod", "one partial row per pod and day")):
-            r = ru.get(label)
-            if not r:
-                continue
-            t.append((f"roll-up of a day with {r['pods']:,} pods < 1 s: {what}, {r['pod_partial_rows']:,} "
-                      f"pod partial rows (process wall, median of {len(r['runs'])})",
-                      f"{r['wall_s_median']:.3f} s (max {r['wall_s_max']:.3f}, in handler {r['elapsed_ms_median']:.0f} ms)",
-                      r["wall_s_median"] < 1.0))
+        ing = ru["ingest"]
+        t.append(("(extra) peak RSS ≤ 128 MiB on the high-cardinality file: one day, 100K pods, 2.4M rows",
+                  f"{ing['rss_kib'] / 1024:.1f} MiB, {ing['wall_s']:.1f} s, {ing['flushes']} chunks",
+                  ing["rss_kib"] <= 128 * 1024))
+        t.append((f"roll-up of a day with {ru['pods']:,} pods < 1 s ({ru['pod_partial_rows']:,} pod partial rows; "
+                  f"process wall, median of {len(ru['runs'])})",
+                  f"{ru['wall_s_median']:.3f} s (in handler {ru['elapsed_ms_median']:.0f} ms); PostgreSQL alone "
+                  f"storing its {ru['summary_rows']:,} rows in koku's table: {ru['insert_floor_s']:.3f} s",
+                  ru["wall_s_median"] < 1.0))
     c = results.get("concurrency")
     if c:
         t.append((f"{c['processes']} concurrent ingests: no failure, exact totals",
@@ -1090,6 +1108,9 @@ def markdown(results) -> str:
     if sizes:
         L.append("## Ingest vs DuckDB (1 thread), same file, alternating runs")
         L.append("")
+        L.append("Ratios are medians of each of our runs over the DuckDB run beside it (the machine's speed "
+                 "drifts; pairs share it); the other columns are medians of their own.")
+        L.append("")
         L.append("| file | rows | row groups | MiB | fetched ÷ size | runs | ours wall s | ours rows/s | "
                  "ours peak RSS MiB (OS / VmHWM) | DuckDB wall s | DuckDB query s | DuckDB query+COPY s | "
                  "DuckDB peak RSS MiB | ours ÷ DuckDB wall | ours ÷ DuckDB query | ours ÷ DuckDB query+COPY |")
@@ -1100,7 +1121,7 @@ def markdown(results) -> str:
                 f"{fmt(s['fetched_over_size'], 3)} | {s['runs']} | {fmt(s['ours_wall_s'])} | "
                 f"{s['rows_per_s'] / 1e6:.2f} M | {mib(s['ours_rss_kib'])} / {mib(s['ours_emf_peak_kib'])} | "
                 f"{fmt(s['duck_wall_s'])} | {fmt(s['duck_query_s'])} | {fmt(s.get('duck_query_plus_copy_s'))} | "
-                f"{mib(s['duck_rss_kib'])} | {fmt(s['ratio_wall'], 2)} | {fmt(s['ratio_query'], 2)} | "
+                f"{mib(s['duck_rss_kib'])} | {fmt(s['ratio_wall_paired'], 2)} | {fmt(s['ratio_query'], 2)} | "
                 f"{fmt(s.get('ratio_query_copy'), 2)} |")
         L.append("")
         prof = [s for s in sizes if s.get("profile")]
@@ -1108,18 +1129,21 @@ def markdown(results) -> str:
             L.append("## Where our time goes (one extra profiled run per file, seconds)")
             L.append("")
             L.append("startup = spawn → first S3 GET (exec, config, PG connect + migration check, object lock); "
-                     "fetch = first GET → `fetched projected column chunks` log line; decode = that line → "
-                     "start of the last COPY (earlier chunks' COPYs overlap it); last COPY and commit from "
-                     "pg_stat_activity samples (~10 ms resolution); exit = EMF line → process exit. "
-                     "CPU = user+sys of the ingest process.")
+                     "fetch = first GET → `fetched projected column chunks` (all column chunks on local disk; "
+                     "decoding runs meanwhile, and waited for bytes still on their way for *fetch wait*); "
+                     "decode = first GET → start of the last COPY (the COPYs of finished days overlap it; the "
+                     "decoder waited *write wait* for the database to take a chunk before handing over the "
+                     "next); last COPY and commit from pg_stat_activity samples (~10 ms resolution); exit = EMF "
+                     "line → process exit. CPU = user+sys of the ingest process.")
             L.append("")
-            L.append("| file | wall | CPU | startup | fetch | decode+aggregate | COPYs (n, Σ s) | last COPY | "
-                     "finish+commit | exit | partial rows (flushes) | GETs, bytes served (EMF BytesFetched) |")
-            L.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+            L.append("| file | wall | CPU | startup | fetch | decode | fetch wait | write wait | COPYs (n, Σ s) | "
+                     "last COPY | finish+commit | exit | partial rows (chunks) | GETs, bytes served (EMF BytesFetched) |")
+            L.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
             for s in prof:
                 b = s["profile"]
                 L.append(f"| {s['label']} | {fmt(b.get('wall'))} | {fmt(b.get('cpu'))} | {fmt(b.get('startup'))} | "
-                         f"{fmt(b.get('fetch'))} | {fmt(b.get('decode_until_last_copy', b.get('decode_copy_commit')))} | "
+                         f"{fmt(b.get('fetch'))} | {fmt(b.get('decode'))} | {fmt(b.get('fetch_wait'))} | "
+                         f"{fmt(b.get('write_wait'))} | "
                          f"{b.get('copies', '–')}, {fmt(b.get('copy_total'))} | {fmt(b.get('last_copy'))} | "
                          f"{fmt(b.get('finish_commit'))} | {fmt(b.get('exit'))} | "
                          f"{(b.get('partial_rows') or 0):,.0f} ({b.get('flushes')}) | "
@@ -1161,18 +1185,18 @@ def markdown(results) -> str:
             L.append(f"| 2M rows: ingest + roll-up (month request), median of {len(e2e['runs'])} | "
                      f"{e2e['total_s']:.3f} s = {e2e['ingest_s']:.3f} + {e2e['rollup_s']:.3f}; "
                      f"{e2e['summary_rows']:,} summary rows |")
-        for label in ("default", "one_row_per_pod"):
-            r = (ru or {}).get(label)
-            if not r:
-                continue
-            ing = r["ingest"]
-            L.append(f"| 100K-pod day ({r['pods']:,} pods, {ing['rows']:,.0f} rows), ingest with "
-                     f"MEMORY_CEILING_MIB={r['memory_ceiling_mib']} | ingest {ing['wall_s']:.2f} s, peak RSS "
-                     f"{ing['rss_kib'] / 1024:.0f} MiB, {ing['flushes']} flush(es), {r['pod_partial_rows']:,} pod partial rows "
-                     f"({ing['partial_rows']:,.0f} partial rows in all) |")
-            L.append(f"| roll-up of that day (MEMORY_CEILING_MIB={r['memory_ceiling_mib']} partials) | "
-                     + "; ".join(f"{x['kind']}: {x['wall_s']:.3f} s ({x['elapsed_ms']} ms in handler)" for x in r["runs"])
-                     + f"; {r['summary_rows']:,} summary rows |")
+            L.append(f"| PostgreSQL alone storing those {e2e['summary_rows']:,} rows in koku's table (binary COPY "
+                     f"of the finished rows, its indexes and foreign keys as they are) | {e2e['insert_floor_s']:.3f} s |")
+        if ru:
+            ing = ru["ingest"]
+            L.append(f"| 100K-pod day ({ru['pods']:,} pods, {ing['rows']:,.0f} rows), ingest | "
+                     f"{ing['wall_s']:.2f} s, peak RSS {ing['rss_kib'] / 1024:.0f} MiB, {ing['flushes']} chunk(s), "
+                     f"{ru['pod_partial_rows']:,} pod partial rows ({ing['partial_rows']:,.0f} partial rows in all) |")
+            L.append("| roll-up of that day | "
+                     + "; ".join(f"{x['kind']}: {x['wall_s']:.3f} s ({x['elapsed_ms']} ms in handler)" for x in ru["runs"])
+                     + f"; {ru['summary_rows']:,} summary rows |")
+            L.append(f"| PostgreSQL alone storing those {ru['summary_rows']:,} rows in koku's table (as above) | "
+                     f"{ru['insert_floor_s']:.3f} s |")
         if c:
             L.append(f"| {c['processes']} concurrent ingests × {c['rows_each']:,} rows (same day, "
                      f"{c['distinct_pods_union']:,} distinct pods of {c['pods_sum_per_file']:,}) | "
@@ -1232,8 +1256,8 @@ def plot(results, path):
 # ------------------------------------------------------------------------------------- main
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="ingest / roll-up benchmark (see bench/README.md)")
-    ap.add_argument("--runs", type=int, default=3, help="runs per file below 10M rows (default %(default)s)")
-    ap.add_argument("--runs-10m", type=int, default=2, help="runs per 10M-row file (default %(default)s)")
+    ap.add_argument("--runs", type=int, default=5, help="runs per file below 10M rows (default %(default)s)")
+    ap.add_argument("--runs-10m", type=int, default=3, help="runs per 10M-row file (default %(default)s)")
     ap.add_argument("--s3", choices=["fileserver", "moto"], default="fileserver",
                     help="S3 server for the timed runs: bench/s3_fileserver.py (default) or the moto server "
                          "from AWS_ENDPOINT_URL_S3")
@@ -1307,7 +1331,7 @@ def main(argv=None) -> int:
         if not results["s3_probe"]["usable"]:
             log(f"warning: S3 server probe: {results['s3_probe']}")
         ssteps = [("sizes", lambda: bench_sizes(args, env, server, datasets, psycopg, dsn, results)),
-                  ("e2e", lambda: bench_end_to_end(args, env, server, datasets, results)),
+                  ("e2e", lambda: bench_end_to_end(args, env, server, datasets, psycopg, dsn, results)),
                   ("rollup", lambda: bench_rollup_day(args, env, server, datasets, psycopg, dsn, results)),
                   ("concurrency", lambda: bench_concurrency(args, env, server, datasets, psycopg, dsn, results)),
                   ("moto", lambda: bench_moto_compare(args, env, datasets, results, server.kind)

@@ -285,9 +285,23 @@ impl ReportAggregator {
 
         let valid = self.valid_rows(&times, &numbers);
         self.watch_order(&times, &valid);
+        // Each row's hour and day (since the epoch) as group keys store them, once for all tables.
+        let hours: Vec<u32> = times
+            .iter()
+            .map(|&t| t.div_euclid(MS_PER_HOUR) as u32)
+            .collect();
+        let days: Vec<u32> = hours
+            .iter()
+            .map(|&h| (h as i32).div_euclid(24) as u32)
+            .collect();
+        self.note_days(&days, &valid);
         let mut group_of_row = Vec::with_capacity(rows);
         for t in &mut self.tables {
-            t.assign_groups(&times, &valid, &texts, &mut self.days, &mut group_of_row);
+            let grain = match t.spec.grain {
+                Grain::Day => &days,
+                Grain::Hour => &hours,
+            };
+            t.assign_groups(grain, &valid, &texts, &mut group_of_row);
             t.accumulate(&group_of_row, &numbers, &texts, &self.interner);
         }
         Ok(())
@@ -490,6 +504,16 @@ impl ReportAggregator {
         self.columns.as_ref().is_some_and(|cs| cs[c].labels)
     }
 
+    fn note_days(&mut self, days: &[u32], valid: &[bool]) {
+        let mut last = None;
+        for (&day, &ok) in days.iter().zip(valid) {
+            if ok && last != Some(day) {
+                self.days.insert(day as i32);
+                last = Some(day);
+            }
+        }
+    }
+
     fn watch_order(&mut self, times: &[i64], valid: &[bool]) {
         let RowOrder {
             mut latest_ms,
@@ -510,28 +534,26 @@ impl ReportAggregator {
         let mut valid: Vec<bool> = times.iter().map(|&t| t >= start && t < end).collect();
         let outside = valid.iter().filter(|v| !**v).count();
         self.stats.rows_outside_month += outside as u64;
-        // The largest value of each row over the anomaly columns (NaN ignored), in one pass per
-        // column that the compiler vectorizes; then one test per row.
-        let mut largest: Option<Vec<f64>> = None;
+        // A pass per column that the compiler vectorizes; rows are only looked at one by one in
+        // the rare column that has an anomaly (NaN is never one).
+        let mut anomalous = 0u64;
         for values in self
             .anomaly_columns
             .iter()
             .filter_map(|&c| numbers.get(c).and_then(Option::as_deref))
         {
-            match &mut largest {
-                None => largest = Some(values.to_vec()),
-                Some(m) => m.iter_mut().zip(values).for_each(|(m, &v)| *m = m.max(v)),
+            if values
+                .iter()
+                .fold(false, |any, &v| any | (v > ANOMALY_LIMIT))
+            {
+                for (ok, &v) in valid.iter_mut().zip(values) {
+                    let bad = *ok & (v > ANOMALY_LIMIT);
+                    anomalous += bad as u64;
+                    *ok &= !bad;
+                }
             }
         }
-        if let Some(largest) = largest {
-            let mut anomalous = 0u64;
-            for (ok, &m) in valid.iter_mut().zip(&largest) {
-                let bad = *ok & (m > ANOMALY_LIMIT);
-                anomalous += bad as u64;
-                *ok &= !bad;
-            }
-            self.stats.rows_anomalous += anomalous;
-        }
+        self.stats.rows_anomalous += anomalous;
         valid
     }
 }
@@ -564,21 +586,16 @@ impl GroupState {
     /// Sets each row's group ([`NO_GROUP`] for rows not kept) in `out`, creating groups as needed.
     fn assign_groups(
         &mut self,
-        times: &[i64],
+        grain: &[u32],
         valid: &[bool],
         texts: &[Option<Vec<u32>>],
-        days: &mut BTreeSet<i32>,
         out: &mut Vec<u32>,
     ) {
         // The batch's keys row by row, `[grain, text ids...]`, filled column by column.
         let width = 1 + self.key_columns.len();
-        let mut keys = vec![NULL_ID; times.len() * width];
-        let unit = match self.spec.grain {
-            Grain::Day => MS_PER_DAY,
-            Grain::Hour => MS_PER_HOUR,
-        };
-        for (key, &t) in keys.chunks_exact_mut(width).zip(times) {
-            key[0] = t.div_euclid(unit) as u32;
+        let mut keys = vec![NULL_ID; grain.len() * width];
+        for (key, &g) in keys.chunks_exact_mut(width).zip(grain) {
+            key[0] = g;
         }
         for (k, &c) in self.key_columns.iter().enumerate() {
             if let Some(ids) = texts[c].as_deref() {
@@ -588,21 +605,10 @@ impl GroupState {
             }
         }
         out.clear();
-        out.resize(times.len(), NO_GROUP);
-        let mut last_day = i32::MIN;
-        for (((key, &t), &ok), group) in keys
-            .chunks_exact(width)
-            .zip(times)
-            .zip(valid)
-            .zip(out.iter_mut())
-        {
+        out.resize(grain.len(), NO_GROUP);
+        for ((key, &ok), group) in keys.chunks_exact(width).zip(valid).zip(out.iter_mut()) {
             if !ok {
                 continue;
-            }
-            let day = t.div_euclid(MS_PER_DAY) as i32;
-            if day != last_day {
-                days.insert(day);
-                last_day = day;
             }
             let (g, new) = self.index.find_or_insert(key);
             if new {
@@ -636,8 +642,11 @@ impl GroupState {
             match (*source, j < sums) {
                 (ResolvedValue::Column(a), is_sum) => {
                     let Some(xs) = column(a) else { continue };
-                    if is_sum {
+                    // Most columns have no NaN in a batch: then a plain add, which is cheaper.
+                    if is_sum && xs.iter().fold(false, |any, v| any | v.is_nan()) {
                         fold(slots, group_of_row, xs.iter().copied(), sum);
+                    } else if is_sum {
+                        fold(slots, group_of_row, xs.iter().copied(), |slot, v| slot + v);
                     } else {
                         fold(slots, group_of_row, xs.iter().copied(), f64::max);
                     }

@@ -105,12 +105,12 @@ async fn pod_partials_hold_daily_sums_and_hourly_capacity() {
     let cap = client
         .query_one(
             "SELECT count(*), sum(node_capacity_cpu_core_seconds), min(interval_start)::text
-             FROM ocp_node_capacity_partial",
+             FROM ocp_node_capacity_hour",
             &[],
         )
         .await
         .unwrap();
-    assert_eq!(cap.get::<_, i64>(0), 24, "one row per node-hour");
+    assert_eq!(cap.get::<_, i64>(0), 24, "a value for every node-hour");
     assert_close(cap.get(1), 24.0 * 14400.0, "96 core-hours in core-seconds");
     assert_eq!(cap.get::<_, String>(2), "2025-11-01 00:00:00");
 
@@ -142,7 +142,7 @@ async fn capacity_is_the_max_over_pods_per_hour() {
         .sql()
         .await
         .query_one(
-            "SELECT count(*), max(node_capacity_cpu_core_seconds) FROM ocp_node_capacity_partial",
+            "SELECT count(*), max(node_capacity_cpu_core_seconds) FROM ocp_node_capacity_hour",
             &[],
         )
         .await
@@ -358,7 +358,7 @@ async fn removal_deletes_partials_and_a_late_create_is_stale() {
     assert_eq!(env.ingest(removed).await[0].outcome, "removed");
     assert_eq!(pod_totals(&env).await.0, 0);
     assert_eq!(
-        count(&env, "SELECT count(*) FROM ocp_node_capacity_partial").await,
+        count(&env, "SELECT count(*) FROM ocp_node_capacity_hour").await,
         0
     );
     assert!(
@@ -573,7 +573,7 @@ async fn bad_files_get_an_error_row_and_write_nothing() {
     }
     assert_eq!(pod_totals(&env).await.0, 0);
     assert_eq!(
-        count(&env, "SELECT count(*) FROM ocp_node_capacity_partial").await,
+        count(&env, "SELECT count(*) FROM ocp_node_capacity_hour").await,
         0
     );
     assert_eq!(
@@ -726,7 +726,7 @@ async fn anomalous_and_out_of_month_rows_are_dropped_like_koku() {
     assert_close(usage, 21.0 * 1800.0, "22 kept rows, one with NaN usage");
     assert_close(request, 22.0 * 3600.0, "24 − 2 anomalous rows");
     assert_eq!(
-        count(&env, "SELECT count(*) FROM ocp_node_capacity_partial").await,
+        count(&env, "SELECT count(*) FROM ocp_node_capacity_hour").await,
         22
     );
     assert_eq!(
@@ -785,7 +785,7 @@ async fn flushing_early_under_a_small_budget_loses_nothing() {
     assert_eq!(distinct, 20);
     let hours = count(
         &env,
-        "SELECT count(DISTINCT interval_start) FROM ocp_node_capacity_partial",
+        "SELECT count(DISTINCT interval_start) FROM ocp_node_capacity_hour",
     )
     .await;
     assert_eq!(hours, hours_in_a_day());

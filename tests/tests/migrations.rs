@@ -49,7 +49,14 @@ async fn partials_written_before_label_sets_keep_their_label_maps() {
                       (8, '5235154c-2132-56b5-8b3d-2a3a00f342f5', '2025-11-01', 'p4', '{"app": "a"}'),
                       (8, '5235154c-2132-56b5-8b3d-2a3a00f342f5', '2025-11-01', 'p5', NULL);
                INSERT INTO ocp_node_labels_partial (object_id, source_uuid, usage_start, node, node_labels)
-               VALUES (9, '5235154c-2132-56b5-8b3d-2a3a00f342f5', '2025-11-01', 'n1', '{"zone": "z"}');"#,
+               VALUES (9, '5235154c-2132-56b5-8b3d-2a3a00f342f5', '2025-11-01', 'n1', '{"zone": "z"}');
+               INSERT INTO ocp_node_capacity_partial (object_id, source_uuid, usage_start, interval_start,
+                                                      node, node_capacity_cpu_core_seconds,
+                                                      node_capacity_memory_byte_seconds)
+               VALUES (7, '5235154c-2132-56b5-8b3d-2a3a00f342f5', '2025-11-01', '2025-11-01 00:00', 'n1', 14400, 1),
+                      (7, '5235154c-2132-56b5-8b3d-2a3a00f342f5', '2025-11-01', '2025-11-01 05:00', 'n1', 7200, 2),
+                      (7, '5235154c-2132-56b5-8b3d-2a3a00f342f5', '2025-11-01', '2025-11-01 05:00', 'n1', 10800, NULL),
+                      (7, '5235154c-2132-56b5-8b3d-2a3a00f342f5', '2025-11-01', '2025-11-01 23:00', 'n2', 3600, 3);"#,
         )
         .await
         .unwrap();
@@ -100,6 +107,46 @@ async fn partials_written_before_label_sets_keep_their_label_maps() {
         .await
         .unwrap();
     assert_eq!(zone.get::<_, String>(0), "z");
+    // Hourly capacity rows became a row per node and day; two rows of one hour keep their max.
+    let days = client
+        .query(
+            "SELECT node, array_length(node_capacity_cpu_core_seconds, 1)
+             FROM ocp_node_capacity_partial ORDER BY node",
+            &[],
+        )
+        .await
+        .unwrap();
+    let days: Vec<(String, i32)> = days.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(days, vec![("n1".to_owned(), 24), ("n2".to_owned(), 24)]);
+    let hours = client
+        .query(
+            "SELECT node, interval_start::text, node_capacity_cpu_core_seconds,
+                    node_capacity_memory_byte_seconds
+             FROM ocp_node_capacity_hour ORDER BY node, interval_start",
+            &[],
+        )
+        .await
+        .unwrap();
+    let hours: Vec<(String, String, f64, f64)> = hours
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    let hour = |node: &str, at: &str, cpu: f64, memory: f64| {
+        (
+            node.to_owned(),
+            format!("2025-11-01 {at}:00:00"),
+            cpu,
+            memory,
+        )
+    };
+    assert_eq!(
+        hours,
+        vec![
+            hour("n1", "00", 14400.0, 1.0),
+            hour("n1", "05", 10800.0, 2.0),
+            hour("n2", "23", 3600.0, 3.0),
+        ]
+    );
     // The old columns are gone and the day indexes are BRIN.
     let old = client
         .query_one(

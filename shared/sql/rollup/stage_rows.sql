@@ -54,7 +54,7 @@ node_hour_capacity AS (
     SELECT interval_start, node,
            max(node_capacity_cpu_core_seconds) AS cpu_core_seconds,
            max(node_capacity_memory_byte_seconds) AS memory_byte_seconds
-    FROM ocp_node_capacity_partial
+    FROM ocp_node_capacity_hour
     WHERE source_uuid = $1 AND usage_start BETWEEN $3 AND $4 AND usage_start = ANY ($2::date[])
     GROUP BY interval_start, node
 ),

@@ -3,14 +3,17 @@
 //!
 //! A label-map key column is written as `<name>_id`, the id of a label set stored once per object in
 //! `ocp_label_set`: a file holds thousands of distinct maps over millions of rows, and PostgreSQL
-//! parsing a jsonb per partial row cost a third of the COPY.
+//! parsing a jsonb per partial row cost a third of the COPY. Hour-grain groups are written one row
+//! per day, each value column an array of the 24 hours (NULL for hours without a group):
+//! PostgreSQL's cost is per row.
 
 use std::error::Error as StdError;
 use std::pin::pin;
 
 use bytes::{BufMut, BytesMut};
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use postgres_types::{IsNull, ToSql, Type, to_sql_checked};
+use rustc_hash::FxHashMap;
 use tokio_postgres::Transaction;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use uuid::Uuid;
@@ -26,11 +29,11 @@ enum Cell<'a> {
     BigInt(i64),
     Uuid(Option<Uuid>),
     Date(NaiveDate),
-    Timestamp(NaiveDateTime),
     Text(Option<&'a str>),
     /// Label-map JSON text, already validated; sent as jsonb without re-serialising.
     Jsonb(Option<&'a str>),
     Float(Option<f64>),
+    Floats(Vec<Option<f64>>),
 }
 
 impl ToSql for Cell<'_> {
@@ -43,7 +46,7 @@ impl ToSql for Cell<'_> {
             Cell::BigInt(v) => v.to_sql(ty, out),
             Cell::Uuid(v) => v.to_sql(ty, out),
             Cell::Date(v) => v.to_sql(ty, out),
-            Cell::Timestamp(v) => v.to_sql(ty, out),
+            Cell::Floats(v) => v.to_sql(ty, out),
             Cell::Text(v) => v.to_sql(ty, out),
             Cell::Float(v) => v.to_sql(ty, out),
             Cell::Jsonb(None) => Ok(IsNull::Yes),
@@ -69,10 +72,6 @@ fn columns(chunk: &TableChunk) -> (Vec<String>, Vec<Type>) {
         .map(String::from)
         .into();
     let mut types = vec![Type::INT8, Type::UUID, Type::DATE];
-    if spec.grain == Grain::Hour {
-        names.push("interval_start".into());
-        types.push(Type::TIMESTAMP);
-    }
     for k in spec.keys {
         if k.labels {
             names.push(format!("{}_id", k.name));
@@ -88,7 +87,10 @@ fn columns(chunk: &TableChunk) -> (Vec<String>, Vec<Type>) {
     }
     for v in spec.sums.iter().chain(spec.maxes) {
         names.push(v.name.into());
-        types.push(Type::FLOAT8);
+        types.push(match spec.grain {
+            Grain::Day => Type::FLOAT8,
+            Grain::Hour => Type::FLOAT8_ARRAY,
+        });
     }
     (names, types)
 }
@@ -139,37 +141,102 @@ pub(crate) async fn copy_chunk(
     let sink = tx.copy_in(&statement).await?;
     let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
     let spec = chunk.spec;
+    let value = |v: f64| (!v.is_nan()).then_some(v);
     let mut row: Vec<Cell<'_>> = Vec::with_capacity(names.len());
-    for (group, key) in chunk.keys.iter().enumerate() {
-        row.clear();
-        row.push(Cell::BigInt(object_id));
-        row.push(Cell::Uuid(Some(source)));
-        match spec.grain {
-            Grain::Day => row.push(Cell::Date(epoch_day(key[0] as i32 as i64))),
-            Grain::Hour => {
-                let hour = key[0] as i64;
-                row.push(Cell::Date(epoch_day(hour.div_euclid(24))));
-                let at = DateTime::from_timestamp(hour * 3600, 0).unwrap_or_default();
-                row.push(Cell::Timestamp(at.naive_utc()));
+    match spec.grain {
+        Grain::Day => {
+            for (group, key) in chunk.keys.iter().enumerate() {
+                row.clear();
+                push_key(
+                    &mut row,
+                    (object_id, source, key[0] as i32 as i64),
+                    key,
+                    chunk,
+                    texts,
+                );
+                for ids in &chunk.text_maxes {
+                    row.push(Cell::Text(texts.get(ids[group])));
+                }
+                for values in &chunk.values {
+                    row.push(Cell::Float(value(values[group])));
+                }
+                writer.as_mut().write_raw(row.iter()).await?;
             }
         }
-        for (k, &id) in spec.keys.iter().zip(&key[1..]) {
-            row.push(if k.labels {
-                Cell::Uuid(texts.label_set(id))
-            } else {
-                Cell::Text(texts.get(id))
-            });
+        Grain::Hour => {
+            for day in hours_by_day(chunk) {
+                row.clear();
+                push_key(
+                    &mut row,
+                    (object_id, source, day.day),
+                    day.key,
+                    chunk,
+                    texts,
+                );
+                let groups = || day.hours.iter().flatten().map(|&g| g as usize);
+                for ids in &chunk.text_maxes {
+                    row.push(Cell::Text(groups().filter_map(|g| texts.get(ids[g])).max()));
+                }
+                for values in &chunk.values {
+                    let hours = day
+                        .hours
+                        .iter()
+                        .map(|g| g.and_then(|g| value(values[g as usize])));
+                    row.push(Cell::Floats(hours.collect()));
+                }
+                writer.as_mut().write_raw(row.iter()).await?;
+            }
         }
-        for ids in &chunk.text_maxes {
-            row.push(Cell::Text(texts.get(ids[group])));
-        }
-        for values in &chunk.values {
-            let v = values[group];
-            row.push(Cell::Float((!v.is_nan()).then_some(v)));
-        }
-        writer.as_mut().write_raw(row.iter()).await?;
     }
     Ok(writer.as_mut().finish().await?)
+}
+
+/// The cells every partial row starts with: object, source, day, then the key's text columns.
+fn push_key<'a>(
+    row: &mut Vec<Cell<'a>>,
+    (object_id, source, day): (i64, Uuid, i64),
+    key: &[u32],
+    chunk: &TableChunk,
+    texts: &'a Texts,
+) {
+    row.push(Cell::BigInt(object_id));
+    row.push(Cell::Uuid(Some(source)));
+    row.push(Cell::Date(epoch_day(day)));
+    for (k, &id) in chunk.spec.keys.iter().zip(&key[1..]) {
+        row.push(if k.labels {
+            Cell::Uuid(texts.label_set(id))
+        } else {
+            Cell::Text(texts.get(id))
+        });
+    }
+}
+
+/// One day of an hour-grain table's key: the group of each hour (UTC), where there is one.
+struct HourlyRow<'k> {
+    day: i64,
+    /// The group key (`[hour, text ids...]`) of any of its hours; only the text ids are used.
+    key: &'k [u32],
+    hours: [Option<u32>; 24],
+}
+
+/// Hour-grain groups gathered into days, in order of their first group.
+fn hours_by_day(chunk: &TableChunk) -> Vec<HourlyRow<'_>> {
+    let mut row_of: FxHashMap<(i64, &[u32]), usize> = FxHashMap::default();
+    let mut rows: Vec<HourlyRow<'_>> = Vec::new();
+    for (group, key) in chunk.keys.iter().enumerate() {
+        let hour = key[0] as i32 as i64;
+        let day = hour.div_euclid(24);
+        let at = *row_of.entry((day, &key[1..])).or_insert_with(|| {
+            rows.push(HourlyRow {
+                day,
+                key,
+                hours: [None; 24],
+            });
+            rows.len() - 1
+        });
+        rows[at].hours[hour.rem_euclid(24) as usize] = Some(group as u32);
+    }
+    rows
 }
 
 /// Days since 1970-01-01 as a date (group keys store days as `u32` of an `i32`).
@@ -180,6 +247,45 @@ pub fn epoch_day(day: i64) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hourly_groups_become_one_row_per_day_and_key() {
+        use crate::group_index::GroupIndex;
+        use crate::report::ReportType;
+        // Node 7 at hours 0 and 23 of day 20393 and hour 0 of the next day; node 8 at hour 5.
+        let day = 20393 * 24;
+        let mut index = GroupIndex::new(2, None);
+        for key in [[day, 7], [day + 23, 7], [day + 24, 7], [day + 5, 8]] {
+            index.find_or_insert(&key);
+        }
+        let spec = &ReportType::PodUsage.spec().aggregates[1];
+        assert_eq!(spec.grain, Grain::Hour);
+        let chunk = TableChunk {
+            spec,
+            keys: index.into_keys(),
+            values: vec![vec![1.0, 2.0, 3.0, 4.0]; 2],
+            text_maxes: vec![],
+        };
+        let rows = hours_by_day(&chunk);
+        type Shape = (i64, u32, Vec<(usize, u32)>);
+        let shape: Vec<Shape> = rows
+            .iter()
+            .map(|r| {
+                let hours = (r.hours.iter().enumerate())
+                    .filter_map(|(h, g)| g.map(|g| (h, g)))
+                    .collect();
+                (r.day, r.key[1], hours)
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (20393, 7, vec![(0, 0), (23, 1)]),
+                (20394, 7, vec![(0, 2)]),
+                (20393, 8, vec![(5, 3)]),
+            ]
+        );
+    }
 
     #[test]
     fn epoch_days_are_dates() {
