@@ -7,15 +7,13 @@
 //! per day, each value column an array of the 24 hours (NULL for hours without a group):
 //! PostgreSQL's cost is per row.
 
-use std::error::Error as StdError;
 use std::pin::pin;
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use chrono::NaiveDate;
-use postgres_types::{IsNull, ToSql, Type, to_sql_checked};
+use futures_util::SinkExt;
 use rustc_hash::FxHashMap;
 use tokio_postgres::Transaction;
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use uuid::Uuid;
 
 use crate::aggregate::TableChunk;
@@ -23,76 +21,22 @@ use crate::error::Result;
 use crate::intern::Texts;
 use crate::report::Grain;
 
-/// One field of a COPY row.
-#[derive(Debug)]
-enum Cell<'a> {
-    BigInt(i64),
-    Uuid(Option<Uuid>),
-    Date(NaiveDate),
-    Text(Option<&'a str>),
-    /// Label-map JSON text, already validated; sent as jsonb without re-serialising.
-    Jsonb(Option<&'a str>),
-    Float(Option<f64>),
-    Floats(Vec<Option<f64>>),
-}
-
-impl ToSql for Cell<'_> {
-    fn to_sql(
-        &self,
-        ty: &Type,
-        out: &mut BytesMut,
-    ) -> std::result::Result<IsNull, Box<dyn StdError + Sync + Send>> {
-        match self {
-            Cell::BigInt(v) => v.to_sql(ty, out),
-            Cell::Uuid(v) => v.to_sql(ty, out),
-            Cell::Date(v) => v.to_sql(ty, out),
-            Cell::Floats(v) => v.to_sql(ty, out),
-            Cell::Text(v) => v.to_sql(ty, out),
-            Cell::Float(v) => v.to_sql(ty, out),
-            Cell::Jsonb(None) => Ok(IsNull::Yes),
-            Cell::Jsonb(Some(text)) => {
-                out.put_u8(1); // jsonb binary format version
-                out.put_slice(text.as_bytes());
-                Ok(IsNull::No)
-            }
-        }
-    }
-
-    fn accepts(_: &Type) -> bool {
-        true
-    }
-
-    to_sql_checked!();
-}
-
-/// Column names and types of a table chunk's COPY, in row order.
-fn columns(chunk: &TableChunk) -> (Vec<String>, Vec<Type>) {
+/// Column names of a table chunk's COPY, in row order.
+fn columns(chunk: &TableChunk) -> Vec<String> {
     let spec = chunk.spec;
     let mut names: Vec<String> = ["object_id", "source_uuid", "usage_start"]
         .map(String::from)
         .into();
-    let mut types = vec![Type::INT8, Type::UUID, Type::DATE];
     for k in spec.keys {
-        if k.labels {
-            names.push(format!("{}_id", k.name));
-            types.push(Type::UUID);
+        names.push(if k.labels {
+            format!("{}_id", k.name)
         } else {
-            names.push(k.name.into());
-            types.push(Type::TEXT);
-        }
-    }
-    for t in spec.text_maxes {
-        names.push(t.name.into());
-        types.push(Type::TEXT);
-    }
-    for v in spec.sums.iter().chain(spec.maxes) {
-        names.push(v.name.into());
-        types.push(match spec.grain {
-            Grain::Day => Type::FLOAT8,
-            Grain::Hour => Type::FLOAT8_ARRAY,
+            k.name.into()
         });
     }
-    (names, types)
+    names.extend(spec.text_maxes.iter().map(|t| t.name.into()));
+    names.extend(spec.sums.iter().chain(spec.maxes).map(|v| v.name.into()));
+    names
 }
 
 /// Writes label sets of one object: `(id, label-map text)`.
@@ -104,18 +48,19 @@ pub(crate) async fn copy_label_sets(
     if sets.is_empty() {
         return Ok(());
     }
-    let sink = tx.copy_in(COPY_LABEL_SETS).await?;
-    let types = [Type::INT8, Type::UUID, Type::JSONB];
-    let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
+    let mut sink = pin!(tx.copy_in::<_, Bytes>(COPY_LABEL_SETS).await?);
+    let mut rows = BinaryRows::new();
     for &(id, text) in sets {
-        let row = [
-            Cell::BigInt(object_id),
-            Cell::Uuid(Some(id)),
-            Cell::Jsonb(Some(text)),
-        ];
-        writer.as_mut().write_raw(row.iter()).await?;
+        rows.row(3);
+        rows.int8(object_id);
+        rows.uuid(Some(id));
+        rows.jsonb(text);
+        if let Some(piece) = rows.ready() {
+            sink.send(piece).await?;
+        }
     }
-    writer.as_mut().finish().await?;
+    sink.send(rows.finish()).await?;
+    sink.as_mut().finish().await?;
     Ok(())
 }
 
@@ -132,82 +77,181 @@ pub(crate) async fn copy_chunk(
     if chunk.keys.is_empty() {
         return Ok(0);
     }
-    let (names, types) = columns(chunk);
+    let names = columns(chunk);
     let statement = format!(
         "COPY {} ({}) FROM STDIN (FORMAT binary)",
         chunk.spec.table,
         names.join(", ")
     );
-    let sink = tx.copy_in(&statement).await?;
-    let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
-    let spec = chunk.spec;
-    let value = |v: f64| (!v.is_nan()).then_some(v);
-    let mut row: Vec<Cell<'_>> = Vec::with_capacity(names.len());
-    match spec.grain {
+    let mut sink = pin!(tx.copy_in::<_, Bytes>(&statement).await?);
+    let mut rows = BinaryRows::new();
+    match chunk.spec.grain {
         Grain::Day => {
             for (group, key) in chunk.keys.iter().enumerate() {
-                row.clear();
-                push_key(
-                    &mut row,
-                    (object_id, source, key[0] as i32 as i64),
-                    key,
-                    chunk,
-                    texts,
-                );
+                rows.row(names.len());
+                rows.key((object_id, source, key[0] as i32 as i64), key, chunk, texts);
                 for ids in &chunk.text_maxes {
-                    row.push(Cell::Text(texts.get(ids[group])));
+                    rows.text(texts.get(ids[group]));
                 }
                 for values in &chunk.values {
-                    row.push(Cell::Float(value(values[group])));
+                    rows.float8(values[group]);
                 }
-                writer.as_mut().write_raw(row.iter()).await?;
+                if let Some(piece) = rows.ready() {
+                    sink.send(piece).await?;
+                }
             }
         }
         Grain::Hour => {
             for day in hours_by_day(chunk) {
-                row.clear();
-                push_key(
-                    &mut row,
-                    (object_id, source, day.day),
-                    day.key,
-                    chunk,
-                    texts,
-                );
+                rows.row(names.len());
+                rows.key((object_id, source, day.day), day.key, chunk, texts);
                 let groups = || day.hours.iter().flatten().map(|&g| g as usize);
                 for ids in &chunk.text_maxes {
-                    row.push(Cell::Text(groups().filter_map(|g| texts.get(ids[g])).max()));
+                    rows.text(groups().filter_map(|g| texts.get(ids[g])).max());
                 }
                 for values in &chunk.values {
-                    let hours = day
-                        .hours
-                        .iter()
-                        .map(|g| g.and_then(|g| value(values[g as usize])));
-                    row.push(Cell::Floats(hours.collect()));
+                    let hour = |g: &Option<u32>| g.map_or(f64::NAN, |g| values[g as usize]);
+                    rows.float8_array(day.hours.iter().map(hour));
                 }
-                writer.as_mut().write_raw(row.iter()).await?;
+                if let Some(piece) = rows.ready() {
+                    sink.send(piece).await?;
+                }
             }
         }
     }
-    Ok(writer.as_mut().finish().await?)
+    sink.send(rows.finish()).await?;
+    Ok(sink.as_mut().finish().await?)
 }
 
-/// The cells every partial row starts with: object, source, day, then the key's text columns.
-fn push_key<'a>(
-    row: &mut Vec<Cell<'a>>,
-    (object_id, source, day): (i64, Uuid, i64),
-    key: &[u32],
-    chunk: &TableChunk,
-    texts: &'a Texts,
-) {
-    row.push(Cell::BigInt(object_id));
-    row.push(Cell::Uuid(Some(source)));
-    row.push(Cell::Date(epoch_day(day)));
-    for (k, &id) in chunk.spec.keys.iter().zip(&key[1..]) {
-        row.push(if k.labels {
-            Cell::Uuid(texts.label_set(id))
+/// Rows in PostgreSQL's binary COPY format, handed out in pieces as they fill, so the server parses
+/// one piece while the next is encoded. Written by hand: it is the hot loop of the writer, and a
+/// field is a length and a few bytes.
+struct BinaryRows {
+    buf: BytesMut,
+}
+
+/// Bytes of a piece handed out.
+const PIECE: usize = 256 * 1024;
+/// PostgreSQL counts dates from 2000-01-01, day 10,957 since 1970-01-01.
+const PG_EPOCH_DAY: i64 = 10_957;
+const FLOAT8_OID: u32 = 701;
+
+impl BinaryRows {
+    fn new() -> Self {
+        let mut buf = BytesMut::with_capacity(PIECE + PIECE / 4);
+        buf.put_slice(b"PGCOPY\n\xff\r\n\0");
+        buf.put_i32(0); // flags
+        buf.put_i32(0); // header extension length
+        BinaryRows { buf }
+    }
+
+    fn row(&mut self, fields: usize) {
+        self.buf.put_i16(fields as i16);
+    }
+
+    fn null(&mut self) {
+        self.buf.put_i32(-1);
+    }
+
+    fn int8(&mut self, v: i64) {
+        self.buf.put_i32(8);
+        self.buf.put_i64(v);
+    }
+
+    fn uuid(&mut self, v: Option<Uuid>) {
+        match v {
+            Some(v) => {
+                self.buf.put_i32(16);
+                self.buf.put_slice(v.as_bytes());
+            }
+            None => self.null(),
+        }
+    }
+
+    /// A date given in days since 1970-01-01.
+    fn date(&mut self, epoch_day: i64) {
+        self.buf.put_i32(4);
+        self.buf.put_i32((epoch_day - PG_EPOCH_DAY) as i32);
+    }
+
+    fn text(&mut self, v: Option<&str>) {
+        match v {
+            Some(s) => {
+                self.buf.put_i32(s.len() as i32);
+                self.buf.put_slice(s.as_bytes());
+            }
+            None => self.null(),
+        }
+    }
+
+    /// Label-map JSON text, already validated; sent as jsonb without re-serialising.
+    fn jsonb(&mut self, text: &str) {
+        self.buf.put_i32(1 + text.len() as i32);
+        self.buf.put_u8(1); // jsonb binary format version
+        self.buf.put_slice(text.as_bytes());
+    }
+
+    /// NaN (no value) is NULL.
+    fn float8(&mut self, v: f64) {
+        if v.is_nan() {
+            self.null();
         } else {
-            Cell::Text(texts.get(id))
-        });
+            self.buf.put_i32(8);
+            self.buf.put_f64(v);
+        }
+    }
+
+    /// A one-dimensional float8[]; NaN elements are NULL.
+    fn float8_array(&mut self, values: impl ExactSizeIterator<Item = f64>) {
+        let elements = values.len();
+        let length_at = self.buf.len();
+        self.buf.put_i32(0); // the field's length, set below
+        let start = self.buf.len();
+        self.buf.put_i32(1); // dimensions
+        let has_null_at = self.buf.len();
+        self.buf.put_i32(0);
+        self.buf.put_u32(FLOAT8_OID);
+        self.buf.put_i32(elements as i32);
+        self.buf.put_i32(1); // lower bound
+        let mut has_null = false;
+        for v in values {
+            has_null |= v.is_nan();
+            self.float8(v);
+        }
+        let length = (self.buf.len() - start) as i32;
+        self.buf[length_at..length_at + 4].copy_from_slice(&length.to_be_bytes());
+        self.buf[has_null_at..has_null_at + 4].copy_from_slice(&(has_null as i32).to_be_bytes());
+    }
+
+    /// The cells every partial row starts with: object, source, day, then the key's text columns.
+    fn key(
+        &mut self,
+        (object_id, source, day): (i64, Uuid, i64),
+        key: &[u32],
+        chunk: &TableChunk,
+        texts: &Texts,
+    ) {
+        self.int8(object_id);
+        self.uuid(Some(source));
+        self.date(day);
+        for (k, &id) in chunk.spec.keys.iter().zip(&key[1..]) {
+            if k.labels {
+                self.uuid(texts.label_set(id));
+            } else {
+                self.text(texts.get(id));
+            }
+        }
+    }
+
+    /// The bytes encoded so far, once they fill a piece.
+    fn ready(&mut self) -> Option<Bytes> {
+        (self.buf.len() >= PIECE).then(|| self.buf.split().freeze())
+    }
+
+    /// The rest of the bytes, with the trailer.
+    fn finish(mut self) -> Bytes {
+        self.buf.put_i16(-1);
+        self.buf.freeze()
     }
 }
 
@@ -285,6 +329,39 @@ mod tests {
                 (20393, 8, vec![(5, 3)]),
             ]
         );
+    }
+
+    #[test]
+    fn rows_are_encoded_in_postgres_binary_copy_format() {
+        let mut rows = BinaryRows::new();
+        rows.row(7);
+        rows.int8(7);
+        rows.uuid(None);
+        rows.date(PG_EPOCH_DAY + 1);
+        rows.text(Some("ab"));
+        rows.float8(f64::NAN);
+        rows.float8(1.5);
+        rows.float8_array([1.0, f64::NAN].into_iter());
+        assert!(rows.ready().is_none(), "far from a piece");
+        let bytes = rows.finish();
+        // By hand, from the format's description in PostgreSQL's COPY documentation.
+        let mut expected: Vec<u8> = b"PGCOPY\n\xff\r\n\0".to_vec();
+        expected.extend([0, 0, 0, 0, 0, 0, 0, 0]); // flags, header extension
+        expected.extend([0, 7]); // fields
+        expected.extend([0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 7]); // int8 7
+        expected.extend([0xff; 4]); // NULL uuid
+        expected.extend([0, 0, 0, 4, 0, 0, 0, 1]); // 2000-01-02
+        expected.extend([0, 0, 0, 2, b'a', b'b']);
+        expected.extend([0xff; 4]); // NaN: NULL
+        expected.extend([0, 0, 0, 8, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0]); // 1.5
+        expected.extend([0, 0, 0, 36]); // array field: 20 header bytes, 12 + 4 for the elements
+        expected.extend([
+            0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0x02, 0xbd, 0, 0, 0, 2, 0, 0, 0, 1,
+        ]);
+        expected.extend([0, 0, 0, 8, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0]); // 1.0
+        expected.extend([0xff; 4]); // NULL element
+        expected.extend([0xff, 0xff]); // trailer
+        assert_eq!(&bytes[..], &expected[..]);
     }
 
     #[test]
