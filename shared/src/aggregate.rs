@@ -606,11 +606,21 @@ impl GroupState {
         }
         out.clear();
         out.resize(grain.len(), NO_GROUP);
+        // Rows of one group often come in a run (a node's pods in an hour): the previous row's
+        // group is tried before the index.
+        let mut previous: Option<(&[u32], u32)> = None;
         for ((key, &ok), group) in keys.chunks_exact(width).zip(valid).zip(out.iter_mut()) {
             if !ok {
                 continue;
             }
+            if let Some((last, g)) = previous
+                && last == key
+            {
+                *group = g;
+                continue;
+            }
             let (g, new) = self.index.find_or_insert(key);
+            previous = Some((key, g));
             if new {
                 // Sums start at 0 (pandas sums skip NaN); maxes start at NaN (no value yet).
                 let sums = self.spec.sums.len();
