@@ -60,20 +60,29 @@ impl PartialChunk {
         self.tables.iter().map(|t| t.keys.len()).sum()
     }
 
-    /// The label sets the groups refer to, `(id, label-map text)`, with repeats.
-    pub fn label_sets(&self) -> impl Iterator<Item = (uuid::Uuid, &str)> {
-        self.tables.iter().flat_map(move |t| {
+    /// The label sets the groups refer to, `(id, label-map text)`, each once.
+    pub fn label_sets(&self) -> Vec<(uuid::Uuid, &str)> {
+        let mut seen = vec![false; self.texts.len()];
+        let mut sets = Vec::new();
+        for t in &self.tables {
             let positions: Vec<usize> = (t.spec.keys.iter().enumerate())
                 .filter(|(_, k)| k.labels)
                 .map(|(p, _)| 1 + p)
                 .collect();
-            t.keys.iter().flat_map(move |key| {
-                positions.clone().into_iter().filter_map(move |p| {
+            for key in t.keys.iter() {
+                for &p in &positions {
                     let id = key[p];
-                    Some((self.texts.label_set(id)?, self.texts.get(id)?))
-                })
-            })
-        })
+                    if let Some(first) = seen.get_mut(id as usize)
+                        && !std::mem::replace(first, true)
+                        && let (Some(set), Some(text)) =
+                            (self.texts.label_set(id), self.texts.get(id))
+                    {
+                        sets.push((set, text));
+                    }
+                }
+            }
+        }
+        sets
     }
 
     /// Approximate heap bytes of the groups (the strings are shared with the aggregator, or were

@@ -76,23 +76,11 @@ pub struct ProjectedFile {
 }
 
 impl ProjectedFile {
-    /// Fetches the footer and the chunks of `columns` (name, required) into a spill file in `dir`,
-    /// before any decoding. `max_footer` bounds the footer's size, the one part that must be held
-    /// in memory whole.
-    pub async fn fetch(
-        source: &impl ObjectSource,
-        columns: &[InputColumn],
-        dir: &Path,
-        max_footer: u64,
-    ) -> Result<Self> {
-        let (mut file, fetch) = Self::open(source, columns, dir, max_footer).await?;
-        file.bytes_fetched += fetch.await?;
-        Ok(file)
-    }
-
-    /// Fetches and checks the footer, and returns the file with the fetch of its column chunks,
-    /// which must be driven while the file is decoded (on another thread): reads wait for their
-    /// bytes. Dropping the file stops the fetch. `bytes_fetched` counts the footer's request only.
+    /// Fetches and checks the footer, and returns the file with the fetch of the chunks of
+    /// `columns` (name, required) into a spill file in `dir`. The fetch must be driven while the
+    /// file is decoded (on another thread): reads wait for their bytes. Dropping the file stops the
+    /// fetch. `bytes_fetched` counts the footer's request only. `max_footer` bounds the footer's
+    /// size, the one part that must be held in memory whole.
     pub async fn open<'a, S: ObjectSource>(
         source: &'a S,
         columns: &[InputColumn],

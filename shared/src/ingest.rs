@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use tokio::sync::mpsc;
 
 use crate::aggregate::{PartialChunk, ReportAggregator, RowStats, month_window_ms};
-use crate::bounded_reader::ProjectedFile;
+use crate::bounded_reader::{Fetch, ProjectedFile};
 use crate::error::{Error, Result};
 use crate::layout::{KeyKind, RawObjectKey, classify};
 use crate::object_source::ObjectSource;
@@ -232,13 +232,7 @@ async fn load(
 ) -> Result<IngestReport> {
     let started = Instant::now();
     let spec = raw.report_type.spec();
-    let (file, fetch) = ProjectedFile::open(
-        source,
-        &spec.input_columns(),
-        &settings.spill_dir,
-        settings.max_footer(),
-    )
-    .await?;
+    let (file, fetch) = open_projected(source, spec, settings).await?;
     let mut report = IngestReport::new(source.key(), Outcome::Ingested, started);
     report.row_groups = file.row_groups;
     report.bytes_fetched = file.bytes_fetched;
@@ -326,20 +320,32 @@ struct Decoded {
     write_wait: Duration,
 }
 
-/// Fetches the footer and the column chunks `spec` reads into a spill file, within `settings`'
-/// limits: the read every path through ingest shares.
-pub async fn fetch_projected(
-    source: &impl ObjectSource,
+/// Reads the footer and sets up the fetch of the column chunks `spec` reads, within `settings`'
+/// limits: the read every path through ingest shares (see [`ProjectedFile::open`]).
+pub async fn open_projected<'a, S: ObjectSource>(
+    source: &'a S,
     spec: &ReportSpec,
     settings: &IngestSettings,
-) -> Result<ProjectedFile> {
-    ProjectedFile::fetch(
+) -> Result<(ProjectedFile, Fetch<'a>)> {
+    ProjectedFile::open(
         source,
         &spec.input_columns(),
         &settings.spill_dir,
         settings.max_footer(),
     )
     .await
+}
+
+/// Like [`open_projected`], with every column chunk fetched before decoding starts: for local
+/// sources, where nothing would drive the fetch meanwhile.
+pub async fn fetch_projected(
+    source: &impl ObjectSource,
+    spec: &ReportSpec,
+    settings: &IngestSettings,
+) -> Result<ProjectedFile> {
+    let (mut file, fetch) = open_projected(source, spec, settings).await?;
+    file.bytes_fetched += fetch.await?;
+    Ok(file)
 }
 
 /// Where the decoder hands its chunks.

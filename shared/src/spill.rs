@@ -72,7 +72,8 @@ impl Spill {
     }
 
     /// Fetches every range from `source`, `concurrency` at a time; returns the bytes fetched. It
-    /// stops early, without error, once the reading side is dropped.
+    /// stops early, without error, once the reading side is dropped; if it fails or is itself
+    /// dropped before the end, reads still waiting fail.
     pub fn fetch<'a>(
         &self,
         source: &'a impl ObjectSource,
@@ -80,6 +81,8 @@ impl Spill {
     ) -> Result<impl Future<Output = Result<u64>> + Send + 'a> {
         let file = self.file.try_clone()?;
         let progress = Arc::clone(&self.progress);
+        // Reads must not wait forever for a fetch that failed or was dropped, even unpolled.
+        let unfinished = Unfinished(Some(Arc::clone(&progress)));
         Ok(async move {
             let ranges = progress.ranges.clone();
             let fetched = futures_util::stream::iter(ranges.into_iter().enumerate())
@@ -87,9 +90,8 @@ impl Spill {
                 .buffer_unordered(concurrency.max(1))
                 .try_fold(0u64, |total, n| async move { Ok(total + n) })
                 .await;
-            if fetched.is_err() {
-                progress.lock().failed = true;
-                progress.arrived.notify_all();
+            if fetched.is_ok() {
+                unfinished.disarm();
             }
             fetched
         })
@@ -107,6 +109,24 @@ impl Spill {
             size: self.size,
             progress: Arc::clone(&self.progress),
         })
+    }
+}
+
+/// Marks the fetch failed when dropped, unless disarmed: waiting reads then fail instead of hanging.
+struct Unfinished(Option<Arc<Progress>>);
+
+impl Unfinished {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if let Some(progress) = self.0.take() {
+            progress.lock().failed = true;
+            progress.arrived.notify_all();
+        }
     }
 }
 
@@ -318,5 +338,17 @@ mod tests {
         let decoder = std::thread::spawn(move || reader.get_bytes(2_000, 2_000).map(|_| ()));
         assert!(spill.fetch(&source, 1).unwrap().await.is_err());
         assert!(decoder.join().unwrap().is_err(), "the waiting read fails");
+    }
+
+    #[test]
+    fn a_fetch_dropped_before_its_end_wakes_the_reader_with_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = LocalObject::open(dir.path(), "k").unwrap();
+        let ranges = std::iter::once(0..5_000).collect();
+        let spill = Spill::create(dir.path(), 10_000, &[], ranges).unwrap();
+        let reader = spill.reader().unwrap();
+        let decoder = std::thread::spawn(move || reader.get_bytes(0, 10).map(|_| ()));
+        drop(spill.fetch(&source, 1).unwrap()); // never polled
+        assert!(decoder.join().unwrap().is_err());
     }
 }

@@ -5,8 +5,7 @@
 
 use integration_tests::koku_parquet::{PodHour, WriteOptions, day, pod_usage};
 use ocp_summary::aggregate::{PartialChunk, ReportAggregator, month_window_ms};
-use ocp_summary::bounded_reader::ProjectedFile;
-use ocp_summary::ingest::{ChunkWriter, aggregate_file};
+use ocp_summary::ingest::{ChunkWriter, IngestSettings, aggregate_file, fetch_projected};
 use ocp_summary::object_source::LocalObject;
 use ocp_summary::report::ReportType;
 
@@ -80,12 +79,17 @@ async fn chunks_of(rows: Vec<PodHour>, row_group_rows: usize) -> Vec<RecordedChu
     let key = "data/parquet/org1/OCP/pod_usage/source=5235154c-2132-56b5-8b3d-2a3a00f342f5/year=2025/month=11/pod_usage.2025-11-01.1.0_0.parquet";
     let source = LocalObject::open(&path, key).unwrap();
     let spec = ReportType::PodUsage.spec();
-    let file = ProjectedFile::fetch(&source, &spec.input_columns(), dir.path(), 1 << 20)
-        .await
-        .unwrap();
+    let settings = IngestSettings {
+        memory_ceiling: 128 << 20,
+        spill_dir: dir.path().to_owned(),
+        batch_size: 8,
+        state_budget: 1 << 30,
+    };
+    let file = fetch_projected(&source, spec, &settings).await.unwrap();
     let mut aggregator = ReportAggregator::new(spec, key, month_window_ms(2025, 11));
     let mut recorder = Recorder::default();
-    aggregate_file(&file, &mut aggregator, (8, 1 << 30), &mut recorder).unwrap();
+    let limits = (settings.batch_size, settings.state_budget);
+    aggregate_file(&file, &mut aggregator, limits, &mut recorder).unwrap();
     recorder.chunks
 }
 

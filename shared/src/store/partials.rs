@@ -218,8 +218,7 @@ impl<'c> ObjectTransaction<'c> {
         object_id: i64,
         source: Uuid,
     ) -> Result<u64> {
-        let new_sets: Vec<(Uuid, &str)> = chunk
-            .label_sets()
+        let new_sets: Vec<(Uuid, &str)> = (chunk.label_sets().into_iter())
             .filter(|(id, _)| self.label_sets.insert(*id))
             .collect();
         super::copy::copy_label_sets(&self.tx, &new_sets, object_id).await?;
