@@ -374,14 +374,13 @@ fn chunk_ranges(
     let mut merged: Vec<std::ops::Range<u64>> = Vec::with_capacity(ranges.len());
     for r in ranges {
         match merged.last_mut() {
+            // Near and small enough to share a request; overlapping chunks (a corrupt footer)
+            // become one range, however large.
             Some(last)
-                if r.start <= last.end + MERGE_GAP
-                    && r.end.max(last.end) - last.start <= MERGE_LIMIT =>
+                if r.start < last.end
+                    || (r.start <= last.end + MERGE_GAP
+                        && r.end.max(last.end) - last.start <= MERGE_LIMIT) =>
             {
-                last.end = last.end.max(r.end)
-            }
-            Some(last) if r.start < last.end => {
-                // Overlapping chunks (a corrupt footer): one range, however large.
                 last.end = last.end.max(r.end)
             }
             _ => merged.push(r),

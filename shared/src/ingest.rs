@@ -374,18 +374,25 @@ pub fn aggregate_file(
     };
     // Days before this are handed over already (or were never held).
     let mut handed_over = i32::MIN;
+    // Hands over the days before `day` unless they were already; false if the writer failed.
+    let mut hand_over =
+        |day: Option<i32>, aggregator: &mut ReportAggregator, writer: &mut dyn ChunkWriter| {
+            match day {
+                Some(day) if day > handed_over => {
+                    handed_over = day;
+                    send(writer, aggregator.take_days_before(day))
+                }
+                _ => true,
+            }
+        };
     for row_group in 0..file.row_groups {
         aggregator.start_row_group();
         let later = file.first_day_after(row_group);
         for batch in file.row_group_batches(row_group, batch_size)? {
             aggregator.push(&batch?)?;
-            if let (Some(settled), Some(later)) = (aggregator.settled_day(), later)
-                && settled.min(later) > handed_over
-            {
-                handed_over = settled.min(later);
-                if !send(writer, aggregator.take_days_before(handed_over)) {
-                    return Ok(()); // the writer failed; its error is reported
-                }
+            let settled = aggregator.settled_day().zip(later).map(|(s, l)| s.min(l));
+            if !hand_over(settled, aggregator, writer) {
+                return Ok(()); // the writer failed; its error is reported
             }
             if aggregator.state_bytes() + writer.in_flight() > budget {
                 if !writer.settle() {
@@ -396,13 +403,8 @@ pub fn aggregate_file(
                 }
             }
         }
-        if let Some(later) = later
-            && later > handed_over
-        {
-            handed_over = later;
-            if !send(writer, aggregator.take_days_before(later)) {
-                return Ok(());
-            }
+        if !hand_over(later, aggregator, writer) {
+            return Ok(());
         }
     }
     send(writer, aggregator.take_chunk());
