@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ocp_summary::labels::validate;
+use ocp_summary::koku::labels::validate;
 use serde_json::Value;
 
 fuzz_target!(|bytes: &[u8]| {

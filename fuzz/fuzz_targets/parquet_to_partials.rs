@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use ocp_summary::ingest::IngestSettings;
-use ocp_summary::local_ingest::aggregate_as_each_report;
+use ocp_summary::ingest::local::aggregate_as_each_report;
 
 fuzz_target!(
     // libfuzzer-sys aborts on every panic, even one caught: the reader catches the Parquet

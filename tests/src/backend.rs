@@ -101,6 +101,16 @@ impl CommitGate {
         .await
     }
 
+    /// Locks the pod partials against writes: an ingest's COPY into them waits, running.
+    pub async fn before_partial_copy(schema: &str) -> CommitGate {
+        CommitGate::open(
+            schema,
+            "LOCK TABLE ocp_pod_usage_partial IN SHARE MODE",
+            &[],
+        )
+        .await
+    }
+
     /// Locks every dirty mark: a roll-up waits when it clears the marks it read, right before its
     /// commit.
     pub async fn before_rollup_commit(schema: &str) -> CommitGate {

@@ -4,10 +4,13 @@
 //! stop that guessing, and whatever a guess got wrong adds up; nothing is handed over twice.
 
 use integration_tests::koku_parquet::{PodHour, WriteOptions, day, pod_usage};
-use ocp_summary::aggregate::{PartialChunk, ReportAggregator, month_window_ms};
-use ocp_summary::ingest::{ChunkWriter, IngestSettings, aggregate_file, fetch_projected};
-use ocp_summary::object_source::LocalObject;
-use ocp_summary::report::ReportType;
+use ocp_summary::aggregate::PartialChunk;
+use ocp_summary::ingest::MemoryBudget;
+use ocp_summary::ingest::decode::{ChunkWriter, aggregate_file};
+use ocp_summary::koku::report::ReportType;
+use ocp_summary::read::object_source::LocalObject;
+use ocp_summary::read::projected_file::ProjectedFile;
+use ocp_summary::time::month_window_ms;
 
 /// Per table of a chunk: the table and, per group, (day, first value column).
 type RecordedChunk = Vec<(&'static str, Vec<(i64, f64)>)>;
@@ -33,8 +36,8 @@ impl ChunkWriter for Recorder {
             .iter()
             .map(|t| {
                 let per_day = match t.spec.grain {
-                    ocp_summary::report::Grain::Day => 1,
-                    ocp_summary::report::Grain::Hour => 24,
+                    ocp_summary::koku::report::Grain::Day => 1,
+                    ocp_summary::koku::report::Grain::Hour => 24,
                 };
                 let groups = t
                     .keys
@@ -46,6 +49,15 @@ impl ChunkWriter for Recorder {
             })
             .collect();
         self.chunks.push(tables);
+        true
+    }
+
+    fn begin_attempt(&mut self, _passes: u32) -> bool {
+        self.chunks.clear();
+        true
+    }
+
+    fn abandon_attempt(&mut self) -> bool {
         true
     }
 }
@@ -79,17 +91,23 @@ async fn chunks_of(rows: Vec<PodHour>, row_group_rows: usize) -> Vec<RecordedChu
     let key = "data/parquet/org1/OCP/pod_usage/source=5235154c-2132-56b5-8b3d-2a3a00f342f5/year=2025/month=11/pod_usage.2025-11-01.1.0_0.parquet";
     let source = LocalObject::open(&path, key).unwrap();
     let spec = ReportType::PodUsage.spec();
-    let settings = IngestSettings {
-        memory_ceiling: 128 << 20,
-        spill_dir: dir.path().to_owned(),
-        batch_size: 8,
-        state_budget: 1 << 30,
-    };
-    let file = fetch_projected(&source, spec, &settings).await.unwrap();
-    let mut aggregator = ReportAggregator::new(spec, key, month_window_ms(2025, 11));
+    let budget = MemoryBudget::with_ceiling_mib(128)
+        .unwrap()
+        .with_max_batch_rows(8);
+    let columns = spec.input_columns();
+    let (file, fetch) = ProjectedFile::open(&source, &columns, dir.path(), budget.max_footer())
+        .await
+        .unwrap();
+    fetch.await.unwrap();
     let mut recorder = Recorder::default();
-    let limits = (settings.batch_size, settings.state_budget);
-    aggregate_file(&file, &mut aggregator, limits, &mut recorder).unwrap();
+    aggregate_file(
+        &file,
+        spec,
+        month_window_ms(2025, 11),
+        &budget,
+        &mut recorder,
+    )
+    .unwrap();
     recorder.chunks
 }
 

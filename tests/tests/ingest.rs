@@ -9,7 +9,6 @@ use integration_tests::koku_parquet::{
     GIB, PodHour, StorageHour, WriteOptions, day, hours, label_day, labels, pod_usage,
     storage_usage,
 };
-use ocp_summary::ingest::IngestSettings;
 
 const NOV1: (i32, u32, u32) = (2025, 11, 1);
 
@@ -737,16 +736,20 @@ async fn anomalous_and_out_of_month_rows_are_dropped_like_koku() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn flushing_early_under_a_small_budget_loses_nothing() {
-    let mut env = TestEnv::new("flush").await;
-    // A budget of one byte forces a flush after every batch of 7 rows; sums must still be exact.
-    env.ingest.settings = IngestSettings {
-        state_budget: 1,
-        batch_size: 7,
-        ..env.ingest.settings.clone()
-    };
+async fn groups_that_do_not_fit_are_read_in_partitions_each_written_once() {
+    use ocp_summary::ingest::versions::ObjectEvent;
+    use ocp_summary::ingest::{MemoryBudget, Outcome, Overhead, ingest_object};
+    use ocp_summary::read::s3_object::S3Object;
+
+    let mut env = TestEnv::new("partitions").await;
+    // Room for a few groups only (64 MiB less 4 MiB headroom less the fixed overhead, in tiny
+    // batches), so 200 pods × 24 hours need several passes over the file.
+    let budget = MemoryBudget::with_ceiling_mib(64)
+        .unwrap()
+        .with_max_batch_rows(7);
+    env.ingest.settings.budget = budget.with_overhead(Overhead::Fixed((60 << 20) - (24 << 10)));
     let mut rows = Vec::new();
-    for p in 0..20 {
+    for p in 0..200 {
         rows.extend(
             PodHour::new(
                 nov(1).and_hms_opt(0, 0, 0).unwrap(),
@@ -757,37 +760,35 @@ async fn flushing_early_under_a_small_budget_loses_nothing() {
                 (1.0, 2.0),
                 (4.0, 16.0),
             )
-            .labels(&format!(r#"{{"pod": "p{p}"}}"#))
+            // Some maps shared across pods (and so across partitions): each set stored once.
+            .labels(&format!(r#"{{"team": "t{}"}}"#, p % 7))
             .day_long(nov(1)),
         );
     }
-    let out = env
-        .ingest(
-            env.put_event(
-                &raw_key("pod_usage", nov(1), 0),
-                pod_usage(&rows, &WriteOptions::default()),
-            )
-            .await,
-        )
+    let key = raw_key("pod_usage", nov(1), 0);
+    let (etag, size) = env
+        .put(&key, pod_usage(&rows, &WriteOptions::default()))
         .await;
-    assert_eq!(out[0].outcome, "ingested");
+    let event = ObjectEvent {
+        bucket: env.bucket.clone(),
+        key: key.clone(),
+        etag: Some(etag.clone()),
+        sequencer: Some("01".into()),
+        removed: false,
+    };
+    let open = || S3Object::open(env.s3.clone(), &env.bucket, &key, Some(&etag), Some(size));
+    let figures = ingest_object(&env.ingest.db, &event, open, &env.ingest.settings)
+        .await
+        .unwrap();
+    assert_eq!(figures.outcome, Outcome::Ingested);
+    assert!(figures.passes >= 4, "read in {} passes", figures.passes);
+    // One partial row per pod and one node-day of capacity, as without partitions.
+    assert_eq!(figures.partial_rows, 201);
     let (partial_rows, usage, ..) = pod_totals(&env).await;
-    assert!(
-        partial_rows > 20,
-        "flushed more than once: {partial_rows} partial rows"
-    );
-    assert_close(usage, 20.0 * 24.0 * 1800.0, "20 pods × 24 h × 0.5 core");
-    let distinct = count(
-        &env,
-        "SELECT count(DISTINCT pod) FROM ocp_pod_usage_partial",
-    )
-    .await;
-    assert_eq!(distinct, 20);
-    let hours = count(
-        &env,
-        "SELECT count(DISTINCT interval_start) FROM ocp_node_capacity_hour",
-    )
-    .await;
+    assert_eq!(partial_rows, 200);
+    assert_close(usage, 200.0 * 24.0 * 1800.0, "200 pods × 24 h × 0.5 core");
+    assert_eq!(count(&env, "SELECT count(*) FROM ocp_label_set").await, 7);
+    let hours = count(&env, "SELECT count(*) FROM ocp_node_capacity_hour").await;
     assert_eq!(hours, hours_in_a_day());
 }
 
@@ -827,14 +828,14 @@ async fn a_parquet_file_with_no_rows_is_ingested_as_nothing() {
 /// The object as S3 serves it, overwritten in S3 right after the first ranged read: every later
 /// read carries the event's ETag in `If-Match` and must get 412.
 struct OverwrittenMidRead {
-    inner: ocp_summary::s3_object::S3Object,
+    inner: ocp_summary::read::s3_object::S3Object,
     s3: aws_sdk_s3::Client,
     bucket: String,
     replacement: Vec<u8>,
     reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
-impl ocp_summary::object_source::ObjectSource for OverwrittenMidRead {
+impl ocp_summary::read::object_source::ObjectSource for OverwrittenMidRead {
     fn key(&self) -> &str {
         self.inner.key()
     }
@@ -846,7 +847,7 @@ impl ocp_summary::object_source::ObjectSource for OverwrittenMidRead {
     async fn read_range(
         &self,
         range: std::ops::Range<u64>,
-    ) -> ocp_summary::Result<ocp_summary::object_source::RangeStream> {
+    ) -> ocp_summary::Result<ocp_summary::read::object_source::RangeStream> {
         if self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1 {
             self.s3
                 .put_object()
@@ -864,8 +865,8 @@ impl ocp_summary::object_source::ObjectSource for OverwrittenMidRead {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_object_overwritten_mid_read_is_superseded_and_writes_nothing() {
     use integration_tests::koku_parquet::fleet;
+    use ocp_summary::ingest::versions::ObjectEvent;
     use ocp_summary::ingest::{Outcome, ingest_object};
-    use ocp_summary::store::partials::ObjectEvent;
 
     let env = TestEnv::new("mid_read_412").await;
     let key = raw_key("pod_usage", nov(1), 0);
@@ -881,7 +882,7 @@ async fn an_object_overwritten_mid_read_is_superseded_and_writes_nothing() {
         removed: false,
     };
     let source = OverwrittenMidRead {
-        inner: ocp_summary::s3_object::S3Object::open(
+        inner: ocp_summary::read::s3_object::S3Object::open(
             env.s3.clone(),
             &env.bucket,
             &key,

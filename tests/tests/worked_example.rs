@@ -21,8 +21,9 @@ async fn ingest_fixture(env: &TestEnv) {
     for path in events {
         let mut event: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         let record = &mut event["Records"][0]["s3"];
-        let key = ocp_summary::layout::decode_event_key(record["object"]["key"].as_str().unwrap())
-            .into_owned();
+        let key =
+            ocp_summary::koku::layout::decode_event_key(record["object"]["key"].as_str().unwrap())
+                .into_owned();
         env.put(&key, std::fs::read(dir.join("s3").join(&key)).unwrap())
             .await;
         record["bucket"]["name"] = Value::from(env.bucket.clone());

@@ -2,12 +2,13 @@
 //! All logic is in `ocp-summary`; this crate maps the event in and the outcome (and errors) out.
 
 use aws_lambda_events::s3::{S3Event, S3EventRecord};
-use lambda_runtime::{Diagnostic, LambdaEvent};
-use ocp_summary::ingest::{IngestReport, IngestSettings, Outcome, ingest_object};
-use ocp_summary::layout::decode_event_key;
+use function_runtime::HandlerError;
+use lambda_runtime::LambdaEvent;
+use ocp_summary::ingest::versions::ObjectEvent;
+use ocp_summary::ingest::{IngestFigures, IngestSettings, Outcome, ingest_object};
+use ocp_summary::koku::layout::decode_event_key;
 use ocp_summary::metrics::{emf_record, peak_rss_kib};
-use ocp_summary::s3_object::S3Object;
-use ocp_summary::store::partials::ObjectEvent;
+use ocp_summary::read::s3_object::S3Object;
 use ocp_summary::store::secret::apply_secret_from_env;
 use ocp_summary::store::{Database, DbConfig};
 use serde::Serialize;
@@ -44,19 +45,6 @@ pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
         s3 = s3.force_path_style(true);
     }
     aws_sdk_s3::Client::from_conf(s3.build())
-}
-
-/// The Lambda error: the library's error, named by kind for the failure destination.
-#[derive(Debug)]
-pub struct HandlerError(pub ocp_summary::Error);
-
-impl From<HandlerError> for Diagnostic {
-    fn from(e: HandlerError) -> Self {
-        Diagnostic {
-            error_type: e.0.kind().to_owned(),
-            error_message: e.0.to_string(),
-        }
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -122,7 +110,7 @@ pub fn object_event(record: &S3EventRecord) -> Option<ObjectEvent> {
     })
 }
 
-fn outcome_of(report: IngestReport) -> RecordOutcome {
+fn outcome_of(report: IngestFigures) -> RecordOutcome {
     let (outcome, detail) = match report.outcome {
         Outcome::Ingested => ("ingested", None),
         Outcome::Removed => ("removed", None),
@@ -141,7 +129,7 @@ fn outcome_of(report: IngestReport) -> RecordOutcome {
 
 /// One EMF record per object: rows, row groups, bytes fetched vs size, partial rows, peak RSS, time,
 /// and how long decoding waited for the fetch and for the database.
-fn emit_metrics(report: &IngestReport) {
+fn emit_metrics(report: &IngestFigures) {
     let record = emf_record(
         "OcpSummary",
         &[("Function", "ingest")],
@@ -173,7 +161,7 @@ fn emit_metrics(report: &IngestReport) {
         &[
             ("key", json!(report.key)),
             ("outcome", json!(format!("{:?}", report.outcome))),
-            ("flushes", json!(report.flushes)),
+            ("passes", json!(report.passes)),
         ],
     );
     // EMF must be a log line of its own, untouched by the log formatter.

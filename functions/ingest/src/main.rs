@@ -1,22 +1,10 @@
-//! Ingest Lambda entry point. With `--event FILE` it handles one event locally and exits, without
-//! the Lambda runtime (used by the memory-ceiling test and the benchmark).
-
-use lambda_runtime::{LambdaEvent, service_fn};
+//! Ingest Lambda entry point: dependencies built once, then one S3 event per invocation (or, with
+//! `--event FILE`, one local event; see `function_runtime::serve`).
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let deps = ingest::Deps::from_env().await?;
-    let mut args = std::env::args().skip(1);
-    if let (Some(flag), Some(path)) = (args.next(), args.next())
-        && flag == "--event"
-    {
-        let event = serde_json::from_slice(&std::fs::read(&path)?)?;
-        let outcomes = ingest::handle(&deps, LambdaEvent::new(event, Default::default()))
-            .await
-            .map_err(|e| e.0)?;
-        println!("{}", serde_json::to_string(&outcomes)?);
-        return Ok(());
-    }
-    lambda_runtime::run(service_fn(|event| ingest::handle(&deps, event))).await
+    ocp_summary::ingest::budget::pin_allocator_mmap_threshold();
+    let deps = ingest_function::Deps::from_env().await?;
+    function_runtime::serve(deps, ingest_function::handle).await
 }

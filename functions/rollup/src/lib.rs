@@ -3,7 +3,8 @@
 //! retry of the same event does the same work.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use lambda_runtime::{Diagnostic, LambdaEvent};
+use function_runtime::HandlerError;
+use lambda_runtime::LambdaEvent;
 use ocp_summary::metrics::{emf_record, peak_rss_kib};
 use ocp_summary::rollup::{RollupReport, RollupRequest, run};
 use ocp_summary::store::secret::apply_secret_from_env;
@@ -27,18 +28,6 @@ impl Deps {
         Ok(Deps {
             db: Database::connect(db_config).await?,
         })
-    }
-}
-
-#[derive(Debug)]
-pub struct HandlerError(pub ocp_summary::Error);
-
-impl From<HandlerError> for Diagnostic {
-    fn from(e: HandlerError) -> Self {
-        Diagnostic {
-            error_type: e.0.kind().to_owned(),
-            error_message: e.0.to_string(),
-        }
     }
 }
 

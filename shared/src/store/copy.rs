@@ -10,16 +10,16 @@
 use std::pin::pin;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use chrono::NaiveDate;
 use futures_util::SinkExt;
 use rustc_hash::FxHashMap;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
-use crate::aggregate::TableChunk;
+use crate::aggregate::label_sets::NewLabelSets;
+use crate::aggregate::{KeyColumn, TableChunk};
 use crate::error::Result;
-use crate::intern::Texts;
-use crate::report::Grain;
+use crate::koku::report::Grain;
+use crate::time::{self, EpochDay};
 
 /// Column names of a table chunk's COPY, in row order.
 fn columns(chunk: &TableChunk) -> Vec<String> {
@@ -27,30 +27,30 @@ fn columns(chunk: &TableChunk) -> Vec<String> {
     let mut names: Vec<String> = ["object_id", "source_uuid", "usage_start"]
         .map(String::from)
         .into();
-    for k in spec.keys {
-        names.push(if k.labels {
-            format!("{}_id", k.name)
-        } else {
-            k.name.into()
-        });
-    }
+    names.extend(spec.keys.iter().map(|k| k.partial_column()));
     names.extend(spec.text_maxes.iter().map(|t| t.name.into()));
     names.extend(spec.sums.iter().chain(spec.maxes).map(|v| v.name.into()));
     names
 }
 
-/// Writes label sets of one object: `(id, label-map text)`.
+/// Writes label sets of one object: `(id, label-map text)`; to the staging table when `staged`.
 pub(crate) async fn copy_label_sets(
     tx: &Transaction<'_>,
-    sets: &[(Uuid, &str)],
+    sets: &NewLabelSets,
     object_id: i64,
+    staged: bool,
 ) -> Result<()> {
     if sets.is_empty() {
         return Ok(());
     }
-    let mut sink = pin!(tx.copy_in::<_, Bytes>(COPY_LABEL_SETS).await?);
+    let statement = if staged {
+        COPY_STAGED_LABEL_SETS
+    } else {
+        COPY_LABEL_SETS
+    };
+    let mut sink = pin!(tx.copy_in::<_, Bytes>(statement).await?);
     let mut rows = BinaryRows::new();
-    for &(id, text) in sets {
+    for (id, text) in sets.iter() {
         rows.row(3);
         rows.int8(object_id);
         rows.uuid(Some(id));
@@ -65,12 +65,12 @@ pub(crate) async fn copy_label_sets(
 }
 
 const COPY_LABEL_SETS: &str = include_str!("../../sql/ingest/copy_label_sets.sql");
+const COPY_STAGED_LABEL_SETS: &str = include_str!("../../sql/ingest/copy_staged_label_sets.sql");
 
 /// Writes one table chunk; returns the rows written.
 pub(crate) async fn copy_chunk(
     tx: &Transaction<'_>,
     chunk: &TableChunk,
-    texts: &Texts,
     object_id: i64,
     source: Uuid,
 ) -> Result<u64> {
@@ -89,9 +89,9 @@ pub(crate) async fn copy_chunk(
         Grain::Day => {
             for (group, key) in chunk.keys.iter().enumerate() {
                 rows.row(names.len());
-                rows.key((object_id, source, key[0] as i32 as i64), key, chunk, texts);
-                for ids in &chunk.text_maxes {
-                    rows.text(texts.get(ids[group]));
+                rows.key((object_id, source, key[0] as EpochDay), group, chunk);
+                for maxes in &chunk.text_maxes {
+                    rows.text(maxes.get(group));
                 }
                 for values in &chunk.values {
                     rows.float8(values[group]);
@@ -104,10 +104,10 @@ pub(crate) async fn copy_chunk(
         Grain::Hour => {
             for day in hours_by_day(chunk) {
                 rows.row(names.len());
-                rows.key((object_id, source, day.day), day.key, chunk, texts);
+                rows.key((object_id, source, day.day), day.group, chunk);
                 let groups = || day.hours.iter().flatten().map(|&g| g as usize);
-                for ids in &chunk.text_maxes {
-                    rows.text(groups().filter_map(|g| texts.get(ids[g])).max());
+                for maxes in &chunk.text_maxes {
+                    rows.text(groups().filter_map(|g| maxes.get(g)).max());
                 }
                 for values in &chunk.values {
                     let hour = |g: &Option<u32>| g.map_or(f64::NAN, |g| values[g as usize]);
@@ -132,8 +132,6 @@ struct BinaryRows {
 
 /// Bytes of a piece handed out.
 const PIECE: usize = 256 * 1024;
-/// PostgreSQL counts dates from 2000-01-01, day 10,957 since 1970-01-01.
-const PG_EPOCH_DAY: i64 = 10_957;
 const FLOAT8_OID: u32 = 701;
 
 impl BinaryRows {
@@ -168,10 +166,9 @@ impl BinaryRows {
         }
     }
 
-    /// A date given in days since 1970-01-01.
-    fn date(&mut self, epoch_day: i64) {
+    fn date(&mut self, day: EpochDay) {
         self.buf.put_i32(4);
-        self.buf.put_i32((epoch_day - PG_EPOCH_DAY) as i32);
+        self.buf.put_i32(time::pg_date(day));
     }
 
     fn text(&mut self, v: Option<&str>) {
@@ -223,22 +220,20 @@ impl BinaryRows {
         self.buf[has_null_at..has_null_at + 4].copy_from_slice(&(has_null as i32).to_be_bytes());
     }
 
-    /// The cells every partial row starts with: object, source, day, then the key's text columns.
+    /// The cells every partial row starts with: object, source, day, then group `g`'s key.
     fn key(
         &mut self,
-        (object_id, source, day): (i64, Uuid, i64),
-        key: &[u32],
+        (object_id, source, day): (i64, Uuid, EpochDay),
+        g: usize,
         chunk: &TableChunk,
-        texts: &Texts,
     ) {
         self.int8(object_id);
         self.uuid(Some(source));
         self.date(day);
-        for (k, &id) in chunk.spec.keys.iter().zip(&key[1..]) {
-            if k.labels {
-                self.uuid(texts.label_set(id));
-            } else {
-                self.text(texts.get(id));
+        for column in &chunk.key_columns {
+            match column {
+                KeyColumn::Text(texts) => self.text(texts.get(g)),
+                KeyColumn::LabelSets(sets) => self.uuid(sets.get(g).copied().flatten()),
             }
         }
     }
@@ -256,36 +251,31 @@ impl BinaryRows {
 }
 
 /// One day of an hour-grain table's key: the group of each hour (UTC), where there is one.
-struct HourlyRow<'k> {
-    day: i64,
-    /// The group key (`[hour, text ids...]`) of any of its hours; only the text ids are used.
-    key: &'k [u32],
+struct HourlyRow {
+    day: EpochDay,
+    /// A group of the day (any: they share the key); its key cells are written.
+    group: usize,
     hours: [Option<u32>; 24],
 }
 
 /// Hour-grain groups gathered into days, in order of their first group.
-fn hours_by_day(chunk: &TableChunk) -> Vec<HourlyRow<'_>> {
-    let mut row_of: FxHashMap<(i64, &[u32]), usize> = FxHashMap::default();
-    let mut rows: Vec<HourlyRow<'_>> = Vec::new();
+fn hours_by_day(chunk: &TableChunk) -> Vec<HourlyRow> {
+    let mut row_of: FxHashMap<(EpochDay, &[u32]), usize> = FxHashMap::default();
+    let mut rows: Vec<HourlyRow> = Vec::new();
     for (group, key) in chunk.keys.iter().enumerate() {
         let hour = key[0] as i32 as i64;
-        let day = hour.div_euclid(24);
+        let day = time::day_of_hour(hour);
         let at = *row_of.entry((day, &key[1..])).or_insert_with(|| {
             rows.push(HourlyRow {
                 day,
-                key,
+                group,
                 hours: [None; 24],
             });
             rows.len() - 1
         });
-        rows[at].hours[hour.rem_euclid(24) as usize] = Some(group as u32);
+        rows[at].hours[time::hour_in_day(hour)] = Some(group as u32);
     }
     rows
-}
-
-/// Days since 1970-01-01 as a date (group keys store days as `u32` of an `i32`).
-pub fn epoch_day(day: i64) -> NaiveDate {
-    NaiveDate::from_num_days_from_ce_opt((day + 719_163) as i32).unwrap_or(NaiveDate::MIN)
 }
 
 #[cfg(test)]
@@ -294,8 +284,8 @@ mod tests {
 
     #[test]
     fn hourly_groups_become_one_row_per_day_and_key() {
-        use crate::group_index::GroupIndex;
-        use crate::report::ReportType;
+        use crate::aggregate::group_index::GroupIndex;
+        use crate::koku::report::ReportType;
         // Node 7 at hours 0 and 23 of day 20393 and hour 0 of the next day; node 8 at hour 5.
         let day = 20393 * 24;
         let mut index = GroupIndex::new(2, None);
@@ -307,18 +297,19 @@ mod tests {
         let chunk = TableChunk {
             spec,
             keys: index.into_keys(),
+            key_columns: vec![],
             values: vec![vec![1.0, 2.0, 3.0, 4.0]; 2],
             text_maxes: vec![],
         };
         let rows = hours_by_day(&chunk);
-        type Shape = (i64, u32, Vec<(usize, u32)>);
+        type Shape = (EpochDay, u32, Vec<(usize, u32)>);
         let shape: Vec<Shape> = rows
             .iter()
             .map(|r| {
                 let hours = (r.hours.iter().enumerate())
                     .filter_map(|(h, g)| g.map(|g| (h, g)))
                     .collect();
-                (r.day, r.key[1], hours)
+                (r.day, chunk.keys.iter().nth(r.group).unwrap()[1], hours)
             })
             .collect();
         assert_eq!(
@@ -337,7 +328,7 @@ mod tests {
         rows.row(7);
         rows.int8(7);
         rows.uuid(None);
-        rows.date(PG_EPOCH_DAY + 1);
+        rows.date(10_958); // 2000-01-02
         rows.text(Some("ab"));
         rows.float8(f64::NAN);
         rows.float8(1.5);
@@ -362,14 +353,5 @@ mod tests {
         expected.extend([0xff; 4]); // NULL element
         expected.extend([0xff, 0xff]); // trailer
         assert_eq!(&bytes[..], &expected[..]);
-    }
-
-    #[test]
-    fn epoch_days_are_dates() {
-        assert_eq!(epoch_day(0), NaiveDate::from_ymd_opt(1970, 1, 1).unwrap());
-        assert_eq!(
-            epoch_day(20393),
-            NaiveDate::from_ymd_opt(2025, 11, 1).unwrap()
-        );
     }
 }

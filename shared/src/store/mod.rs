@@ -1,9 +1,10 @@
 //! PostgreSQL access: connection (with TLS when configured), migrations, and the two writers —
-//! [`partials`] for ingest and [`crate::rollup`] for the summary.
+//! [`objects`] for ingest and [`crate::rollup`] for the summary.
 
 pub mod config;
 pub(crate) mod copy;
-pub mod partials;
+pub mod objects;
+pub mod partial_tables;
 pub mod secret;
 
 use std::time::Duration;

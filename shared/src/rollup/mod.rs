@@ -13,20 +13,20 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
+use crate::store::partial_tables;
 
-const DIRTY_DAYS: &str = include_str!("../sql/rollup/dirty_days.sql");
-const DIRTY_DAYS_IN_RANGE: &str = include_str!("../sql/rollup/dirty_days_in_range.sql");
-const LOCK_SOURCE: &str = include_str!("../sql/rollup/lock_source.sql");
-const ENSURE_REPORT_PERIOD: &str = include_str!("../sql/rollup/ensure_report_period.sql");
-const ENSURE_PARTITION: &str = include_str!("../sql/rollup/ensure_partition.sql");
-const DELETE_DAYS: &str = include_str!("../sql/rollup/delete_days.sql");
-const STAGE_TABLE: &str = include_str!("../sql/rollup/stage_table.sql");
-const STAGE_ROWS: &str = include_str!("../sql/rollup/stage_rows.sql");
-const REFRESH_NODES: &str = include_str!("../sql/rollup/refresh_nodes.sql");
-const INSERT_SUMMARY_ROWS: &str = include_str!("../sql/rollup/insert_summary_rows.sql");
-const INSERT_UNALLOCATED_ROWS: &str = include_str!("../sql/rollup/insert_unallocated_rows.sql");
-const CLEAR_DIRTY: &str = include_str!("../sql/rollup/clear_dirty.sql");
-const ANALYZE_PARTIALS: &str = include_str!("../sql/rollup/analyze_partials.sql");
+const DIRTY_DAYS: &str = include_str!("../../sql/rollup/dirty_days.sql");
+const DIRTY_DAYS_IN_RANGE: &str = include_str!("../../sql/rollup/dirty_days_in_range.sql");
+const LOCK_SOURCE: &str = include_str!("../../sql/rollup/lock_source.sql");
+const ENSURE_REPORT_PERIOD: &str = include_str!("../../sql/rollup/ensure_report_period.sql");
+const ENSURE_PARTITION: &str = include_str!("../../sql/rollup/ensure_partition.sql");
+const DELETE_DAYS: &str = include_str!("../../sql/rollup/delete_days.sql");
+const STAGE_TABLE: &str = include_str!("../../sql/rollup/stage_table.sql");
+const STAGE_ROWS: &str = include_str!("../../sql/rollup/stage_rows.sql");
+const REFRESH_NODES: &str = include_str!("../../sql/rollup/refresh_nodes.sql");
+const INSERT_SUMMARY_ROWS: &str = include_str!("../../sql/rollup/insert_summary_rows.sql");
+const INSERT_UNALLOCATED_ROWS: &str = include_str!("../../sql/rollup/insert_unallocated_rows.sql");
+const CLEAR_DIRTY: &str = include_str!("../../sql/rollup/clear_dirty.sql");
 
 /// koku summarises at most six days per chunk (`date_range_pair` with step 5, bounds inclusive).
 pub const MAX_DAYS_PER_CHUNK: usize = 6;
@@ -173,7 +173,9 @@ pub async fn run(
     let started = Instant::now();
     let chunks = plan(marks_for(client, request).await?);
     if !chunks.is_empty() {
-        client.batch_execute(ANALYZE_PARTIALS).await?;
+        client
+            .batch_execute(&partial_tables::analyze_partials())
+            .await?;
     }
     let mut report = RollupReport {
         chunks: chunks.len(),

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::report::ReportType;
+use crate::koku::report::ReportType;
 
 /// A raw hourly object that this pipeline ingests.
 #[derive(Debug, Clone, PartialEq, Eq)]

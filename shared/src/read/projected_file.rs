@@ -2,15 +2,15 @@
 //!
 //! The footer is fetched first (one ranged GET of the tail) and checked; then only the byte ranges of
 //! the needed column chunks are streamed, concurrently, into a sparse local spill file at their own
-//! offsets ([`crate::spill`]), and the synchronous arrow reader decodes from that file page by page,
+//! offsets ([`crate::read::spill`]), and the synchronous arrow reader decodes from that file page by page,
 //! waiting for pages still on their way. Peak memory is then one batch plus page buffers, whatever
 //! the object's or row group's size (see `shared/notes` on why not the async reader: it buffers
 //! whole column chunks of a row group).
 //!
 //! ```no_run
-//! # async fn f(source: ocp_summary::object_source::LocalObject) -> ocp_summary::Result<()> {
-//! use ocp_summary::bounded_reader::ProjectedFile;
-//! use ocp_summary::report::ReportType;
+//! # async fn f(source: ocp_summary::read::object_source::LocalObject) -> ocp_summary::Result<()> {
+//! use ocp_summary::read::projected_file::ProjectedFile;
+//! use ocp_summary::koku::report::ReportType;
 //! let spec = ReportType::PodUsage.spec();
 //! let dir = std::path::Path::new("/tmp");
 //! let (file, fetch) = ProjectedFile::open(&source, &spec.input_columns(), dir, 16 << 20).await?;
@@ -31,30 +31,29 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use arrow_schema::{DataType, Schema, SchemaRef};
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
-use parquet::basic::Type as PhysicalType;
-use parquet::file::metadata::{FooterTail, ParquetMetaData, ParquetMetaDataReader};
+use parquet::basic::Encoding;
+use parquet::file::metadata::{
+    ColumnChunkMetaData, FooterTail, ParquetMetaData, ParquetMetaDataReader,
+};
 use parquet::file::statistics::Statistics;
 
+use super::projection::{chunk_ranges, plan_projection};
 use crate::error::{Error, Result};
-use crate::object_source::ObjectSource;
-use crate::report::{ColumnKind, InputColumn};
-use crate::spill::Spill;
+use crate::koku::report::InputColumn;
+use crate::read::object_source::ObjectSource;
+use crate::read::spill::Spill;
+use crate::time;
 
 /// Bytes of the tail fetched first; most footers fit, larger ones take a second GET.
 const TAIL_GUESS: u64 = 64 * 1024;
 const FOOTER_LEN: u64 = 8;
-/// Column chunks closer than this are fetched as one request, while it stays under
-/// [`MERGE_LIMIT`]: small chunks share a request, large ones get their own so that every column of a
-/// row group arrives at once and decoding can start on its first pages.
-const MERGE_GAP: u64 = 64 * 1024;
-const MERGE_LIMIT: u64 = 1 << 20;
 /// Requests in flight at most: enough for every projected column of a row group.
 const MAX_FETCH_CONCURRENCY: usize = 32;
 
@@ -65,8 +64,17 @@ pub type Fetch<'a> = BoxFuture<'a, Result<u64>>;
 pub struct ProjectedFile {
     key: String,
     spill: Spill,
-    metadata: ArrowReaderMetadata,
-    projection: ProjectionMask,
+    /// Where the spill file is: local disk for anything else an object needs on disk.
+    dir: std::path::PathBuf,
+    metadata: Arc<ParquetMetaData>,
+    /// The type each column is read as; text columns as dictionaries unless a row group's chunk
+    /// holds plain pages (see [`Self::reader_metadata`]).
+    hint: SchemaRef,
+    /// The projected text columns: field index in `hint`, leaf index.
+    text_columns: Vec<(usize, usize)>,
+    leaves: Vec<usize>,
+    /// The columns of every batch, in order (types as in `hint`).
+    schema: SchemaRef,
     pub object_size: u64,
     pub bytes_fetched: u64,
     pub row_groups: usize,
@@ -130,42 +138,72 @@ impl ProjectedFile {
         .map_err(|e| bad(format!("corrupt Parquet footer: {e}")))?;
         let metadata = Arc::new(metadata);
 
-        let (leaves, time_leaf, hint) = plan_projection(&metadata, columns).map_err(bad)?;
-        let first_times_ms = match time_leaf {
-            Some((leaf, field)) => first_times_ms(&metadata, leaf, hint.field(field).data_type()),
+        let projection = plan_projection(&metadata, columns).map_err(bad)?;
+        let first_times_ms = match projection.time {
+            Some((leaf, field)) => {
+                first_times_ms(&metadata, leaf, projection.hint.field(field).data_type())
+            }
             None => vec![None; metadata.num_row_groups()],
         };
-        let options = ArrowReaderOptions::new().with_schema(hint);
-        let arrow_metadata = guarded(&key, "schema", || {
+        // Checks the types once, before anything is fetched.
+        let options = ArrowReaderOptions::new().with_schema(Arc::clone(&projection.hint));
+        guarded(&key, "schema", || {
             ArrowReaderMetadata::try_new(Arc::clone(&metadata), options)
         })?
         .map_err(|e| bad(format!("unsupported column types: {e}")))?;
-        let projection = ProjectionMask::leaves(
-            metadata.file_metadata().schema_descr(),
-            leaves.iter().copied(),
-        );
 
         // The tail already fetched covers the end of the data; fetch only what lies before it.
-        let ranges: Vec<_> = chunk_ranges(&metadata, &leaves, metadata_start)
+        let ranges: Vec<_> = chunk_ranges(&metadata, &projection.leaves, metadata_start)
             .map_err(bad)?
             .into_iter()
             .filter_map(|r| (r.start < tail_start).then(|| r.start..r.end.min(tail_start)))
             .collect();
         let spill = Spill::create(dir, size, &tail, ranges)?;
-        let fetch = Box::pin(spill.fetch(source, (leaves.len() + 1).min(MAX_FETCH_CONCURRENCY))?);
+        let concurrency = (projection.leaves.len() + 1).min(MAX_FETCH_CONCURRENCY);
+        let fetch = Box::pin(spill.fetch(source, concurrency)?);
 
         let file = ProjectedFile {
             key,
             spill,
-            projection,
+            dir: dir.to_owned(),
             object_size: size,
             bytes_fetched: tail.len() as u64,
             row_groups: metadata.num_row_groups(),
             rows_in_file: metadata.file_metadata().num_rows().max(0) as u64,
-            metadata: arrow_metadata,
+            hint: projection.hint,
+            text_columns: projection.text_columns,
+            leaves: projection.leaves,
+            schema: projection.schema,
+            metadata,
             first_times_ms,
         };
         Ok((file, fetch))
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The local directory of the object's spill file.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The columns of every batch, in order.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Uncompressed bytes per row of the projected columns, as the footer counts them.
+    pub fn bytes_per_row(&self) -> u64 {
+        let bytes: i64 = (self.metadata.row_groups().iter())
+            .flat_map(|rg| {
+                self.leaves
+                    .iter()
+                    .map(|&l| rg.column(l).uncompressed_size())
+            })
+            .sum();
+        (bytes.max(0) as u64) / self.rows_in_file.max(1)
     }
 
     /// Decodes one row group's projected columns in batches of `batch_size` rows. Decode errors
@@ -175,11 +213,41 @@ impl ProjectedFile {
         row_group: usize,
         batch_size: usize,
     ) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
+        let projection = ProjectionMask::leaves(
+            self.metadata.file_metadata().schema_descr(),
+            self.leaves.iter().copied(),
+        );
+        self.batches(row_group, projection, batch_size)
+    }
+
+    /// Decodes one projected column of a row group, alone (e.g. to count the values of a key).
+    pub fn column_batches(
+        &self,
+        row_group: usize,
+        column: &str,
+        batch_size: usize,
+    ) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
+        let leaf = (self.text_columns.iter())
+            .find(|&&(field, _)| self.hint.field(field).name() == column)
+            .map(|&(_, leaf)| leaf)
+            .ok_or_else(|| Error::Internal(format!("{column} is not a projected text column")))?;
+        let projection =
+            ProjectionMask::leaves(self.metadata.file_metadata().schema_descr(), [leaf]);
+        self.batches(row_group, projection, batch_size)
+    }
+
+    fn batches(
+        &self,
+        row_group: usize,
+        projection: ProjectionMask,
+        batch_size: usize,
+    ) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
         let key = self.key.clone();
         let spill = self.spill.reader()?;
+        let metadata = self.reader_metadata(row_group)?;
         let mut reader = guarded(&key, "row group", || {
-            ParquetRecordBatchReaderBuilder::new_with_metadata(spill, self.metadata.clone())
-                .with_projection(self.projection.clone())
+            ParquetRecordBatchReaderBuilder::new_with_metadata(spill, metadata)
+                .with_projection(projection)
                 .with_row_groups(vec![row_group])
                 .with_batch_size(batch_size)
                 .build()
@@ -194,6 +262,29 @@ impl ProjectedFile {
         }))
     }
 
+    /// The reader's view of a row group: a text column whose chunk is dictionary-encoded
+    /// throughout is read as a dictionary (its values are interned once per dictionary); one with
+    /// plain pages (pyarrow falls back to plain once the dictionary passes 1 MiB) as string views,
+    /// which point into the pages instead of building a dictionary row by row.
+    fn reader_metadata(&self, row_group: usize) -> Result<ArrowReaderMetadata> {
+        let rg = self.metadata.row_group(row_group);
+        let fields: Vec<_> = (self.hint.fields().iter().enumerate())
+            .map(
+                |(i, f)| match self.text_columns.iter().find(|&&(field, _)| field == i) {
+                    Some(&(_, leaf)) if !all_dictionary(rg.column(leaf)) => {
+                        Arc::new(f.as_ref().clone().with_data_type(DataType::Utf8View))
+                    }
+                    _ => Arc::clone(f),
+                },
+            )
+            .collect();
+        let options = ArrowReaderOptions::new().with_schema(Arc::new(Schema::new(fields)));
+        guarded(&self.key, "schema", || {
+            ArrowReaderMetadata::try_new(Arc::clone(&self.metadata), options)
+        })?
+        .map_err(|e| Error::bad_input(&self.key, format!("unsupported column types: {e}")))
+    }
+
     /// How long decoding has waited for column chunks still being fetched.
     pub fn fetch_wait(&self) -> std::time::Duration {
         self.spill.waited()
@@ -203,12 +294,20 @@ impl ProjectedFile {
     /// statistics: days before it are complete once `row_group` is read (`i32::MAX` after the last
     /// row group). `None` if a later row group has no usable statistics. Statistics that lie cost
     /// extra partial rows, never wrong sums: partials of one day from several chunks add up.
-    pub fn first_day_after(&self, row_group: usize) -> Option<i32> {
+    pub fn first_day_after(&self, row_group: usize) -> Option<time::EpochDay> {
         let later = self.first_times_ms.get(row_group + 1..).unwrap_or_default();
-        later.iter().try_fold(i32::MAX, |min, t| {
-            t.map(|t| min.min(t.div_euclid(86_400_000) as i32))
+        later.iter().try_fold(time::EpochDay::MAX, |min, t| {
+            t.map(|t| min.min(time::day_of_ms(t)))
         })
     }
+}
+
+/// Whether every data page of a column chunk is dictionary-encoded, by its encoding statistics.
+fn all_dictionary(chunk: &ColumnChunkMetaData) -> bool {
+    chunk.dictionary_page_offset().is_some()
+        && chunk.page_encoding_stats_mask().is_some_and(|mask| {
+            mask.is_only(Encoding::RLE_DICTIONARY) || mask.is_only(Encoding::PLAIN_DICTIONARY)
+        })
 }
 
 /// Runs a call into the Parquet decoder, turning a panic on malformed input (the fuzzer found some,
@@ -234,22 +333,16 @@ fn first_times_ms(
     leaf: usize,
     data_type: &DataType,
 ) -> Vec<Option<i64>> {
-    let to_ms = |v: i64| -> Option<i64> {
-        match data_type {
-            DataType::Timestamp(TimeUnit::Second, _) => v.checked_mul(1000),
-            DataType::Timestamp(TimeUnit::Millisecond, _) | DataType::Date64 => Some(v),
-            DataType::Timestamp(TimeUnit::Microsecond, _) => Some(v.div_euclid(1000)),
-            DataType::Timestamp(TimeUnit::Nanosecond, _) => Some(v.div_euclid(1_000_000)),
-            DataType::Date32 => v.checked_mul(86_400_000),
-            _ => None,
-        }
-    };
     metadata
         .row_groups()
         .iter()
         .map(|rg| match rg.column(leaf).statistics()? {
-            Statistics::Int64(s) => s.min_opt().and_then(|&v| to_ms(v)),
-            Statistics::Int32(s) => s.min_opt().and_then(|&v| to_ms(v as i64)),
+            Statistics::Int64(s) => s
+                .min_opt()
+                .and_then(|&v| time::raw_time_to_ms(v, data_type)),
+            Statistics::Int32(s) => s
+                .min_opt()
+                .and_then(|&v| time::raw_time_to_ms(v as i64, data_type)),
             _ => None,
         })
         .collect()
@@ -262,129 +355,4 @@ async fn read_all(source: &impl ObjectSource, range: std::ops::Range<u64>) -> Re
         out.extend_from_slice(&piece?);
     }
     Ok(out)
-}
-
-/// The leaves to read, the time column's leaf and field index, and the reader's schema hint.
-type Projection = (Vec<usize>, Option<(usize, usize)>, Arc<Schema>);
-
-/// Finds each wanted top-level column's leaf, checks its type, and builds the reader's schema hint.
-fn plan_projection(
-    metadata: &ParquetMetaData,
-    columns: &[InputColumn],
-) -> Result<Projection, String> {
-    let descr = metadata.file_metadata().schema_descr();
-    let inferred = parquet::arrow::parquet_to_arrow_schema(
-        descr,
-        metadata.file_metadata().key_value_metadata(),
-    )
-    .map_err(|e| format!("unreadable schema: {e}"))?;
-
-    let mut leaves = Vec::new();
-    let mut time_leaf = None;
-    let mut missing = Vec::new();
-    let mut fields: Vec<Field> = inferred
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    for &InputColumn {
-        name,
-        kind,
-        required,
-    } in columns
-    {
-        let matching: Vec<usize> = descr
-            .columns()
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.path().parts().first().map(String::as_str) == Some(name))
-            .map(|(i, _)| i)
-            .collect();
-        let Some(field_index) = fields.iter().position(|f| f.name() == name) else {
-            if required {
-                missing.push(name);
-            }
-            continue;
-        };
-        let [leaf] = matching[..] else {
-            return Err(format!("column {name} is nested; expected a flat column"));
-        };
-        let field = &fields[field_index];
-        let physical = descr.column(leaf).physical_type();
-        let data_type = field.data_type();
-        let wrong = || format!("column {name} has type {data_type}, expected {kind:?}");
-        let new_type = match kind {
-            ColumnKind::Time => match data_type {
-                DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => {
-                    time_leaf = Some((leaf, field_index));
-                    None
-                }
-                _ => return Err(wrong()),
-            },
-            ColumnKind::Number if data_type.is_numeric() || *data_type == DataType::Null => None,
-            ColumnKind::Number => return Err(wrong()),
-            // Text is read as dictionaries: rows then carry small keys, not copied strings.
-            ColumnKind::Text => match data_type {
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-                    if physical == PhysicalType::BYTE_ARRAY =>
-                {
-                    Some(DataType::Dictionary(
-                        Box::new(DataType::Int32),
-                        Box::new(DataType::Utf8),
-                    ))
-                }
-                DataType::Dictionary(_, v) if v.is_string() => None,
-                DataType::Null => None,
-                _ => return Err(wrong()),
-            },
-        };
-        if let Some(t) = new_type {
-            fields[field_index] = field.clone().with_data_type(t);
-        }
-        leaves.push(leaf);
-    }
-    if !missing.is_empty() {
-        return Err(format!(
-            "missing required column(s): {}",
-            missing.join(", ")
-        ));
-    }
-    Ok((leaves, time_leaf, Arc::new(Schema::new(fields))))
-}
-
-/// Merged byte ranges of the wanted column chunks, checked against the object's bounds.
-fn chunk_ranges(
-    metadata: &ParquetMetaData,
-    leaves: &[usize],
-    data_end: u64,
-) -> Result<Vec<std::ops::Range<u64>>, String> {
-    let mut ranges = Vec::new();
-    for (rg_index, rg) in metadata.row_groups().iter().enumerate() {
-        for &leaf in leaves {
-            let (start, len) = rg.column(leaf).byte_range();
-            if start < 4 || start.saturating_add(len) > data_end {
-                return Err(format!(
-                    "truncated or corrupt: row group {rg_index} column chunk {leaf} lies outside the file"
-                ));
-            }
-            ranges.push(start..start + len);
-        }
-    }
-    ranges.sort_by_key(|r| r.start);
-    let mut merged: Vec<std::ops::Range<u64>> = Vec::with_capacity(ranges.len());
-    for r in ranges {
-        match merged.last_mut() {
-            // Near and small enough to share a request; overlapping chunks (a corrupt footer)
-            // become one range, however large.
-            Some(last)
-                if r.start < last.end
-                    || (r.start <= last.end + MERGE_GAP
-                        && r.end.max(last.end) - last.start <= MERGE_LIMIT) =>
-            {
-                last.end = last.end.max(r.end)
-            }
-            _ => merged.push(r),
-        }
-    }
-    Ok(merged)
 }

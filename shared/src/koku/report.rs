@@ -21,6 +21,18 @@ pub struct TextColumn {
     pub labels: bool,
 }
 
+impl TextColumn {
+    /// The column of the partial table holding it: a label map is stored once per object as a
+    /// label set, and partial rows carry its id (`<name>_id`).
+    pub fn partial_column(&self) -> String {
+        if self.labels {
+            format!("{}_id", self.name)
+        } else {
+            self.name.to_owned()
+        }
+    }
+}
+
 const fn text(name: &'static str) -> TextColumn {
     TextColumn {
         name,

@@ -20,7 +20,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use parquet::file::reader::{ChunkReader, Length};
 
 use crate::error::{Error, Result};
-use crate::object_source::ObjectSource;
+use crate::read::object_source::ObjectSource;
 
 /// The spill file and what has arrived in it.
 pub(crate) struct Spill {
@@ -285,7 +285,7 @@ impl Read for SpillRead {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::object_source::LocalObject;
+    use crate::read::object_source::LocalObject;
 
     #[tokio::test]
     async fn reads_wait_for_their_bytes_and_see_what_was_fetched() {

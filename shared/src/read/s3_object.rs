@@ -7,7 +7,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 use crate::error::{Error, Result};
-use crate::object_source::{ObjectSource, RangeStream};
+use crate::read::object_source::{ObjectSource, RangeStream};
 
 #[derive(Debug, Clone)]
 pub struct S3Object {

@@ -4,11 +4,14 @@
 
 use std::io::Write;
 
-use crate::aggregate::{PartialChunk, ReportAggregator, RowStats, month_window_ms};
+use super::IngestSettings;
+use super::decode::{ChunkWriter, aggregate_file};
+use super::load::open_projected;
+use crate::aggregate::{PartialChunk, RowStats};
 use crate::error::Result;
-use crate::ingest::{ChunkWriter, IngestSettings, aggregate_file, fetch_projected};
-use crate::object_source::LocalObject;
-use crate::report::ReportType;
+use crate::koku::report::ReportType;
+use crate::read::object_source::LocalObject;
+use crate::time;
 
 /// The key's month: koku's worked example's, so rows of real seeds fall inside it and get grouped.
 const YEAR: i32 = 2025;
@@ -66,17 +69,14 @@ async fn aggregate(
     settings: &IngestSettings,
 ) -> Result<LocalSummary> {
     let spec = report_type.spec();
-    let file = fetch_projected(source, spec, settings).await?;
-    let mut aggregator = ReportAggregator::new(spec, &source.key, month_window_ms(YEAR, MONTH));
+    let (mut file, fetch) = open_projected(source, spec, settings).await?;
+    // A local object: fetch it all before decoding, nothing else would drive the fetch meanwhile.
+    file.bytes_fetched += fetch.await?;
     let mut writer = Discard { groups: 0 };
-    aggregate_file(
-        &file,
-        &mut aggregator,
-        (settings.batch_size, settings.state_budget),
-        &mut writer,
-    )?;
+    let window = time::month_window_ms(YEAR, MONTH);
+    let aggregated = aggregate_file(&file, spec, window, &settings.budget, &mut writer)?;
     Ok(LocalSummary {
-        rows: aggregator.stats(),
+        rows: aggregated.rows,
         groups: writer.groups,
     })
 }
@@ -97,6 +97,15 @@ impl ChunkWriter for Discard {
 
     fn send(&mut self, chunk: PartialChunk) -> bool {
         self.groups += chunk.group_count();
+        true
+    }
+
+    fn begin_attempt(&mut self, _passes: u32) -> bool {
+        self.groups = 0;
+        true
+    }
+
+    fn abandon_attempt(&mut self) -> bool {
         true
     }
 }

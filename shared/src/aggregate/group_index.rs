@@ -118,7 +118,7 @@ impl GroupIndex {
         key_at(&self.keys, self.width, g)
     }
 
-    /// Approximate heap bytes, for the flush decision.
+    /// Heap bytes held, for the memory budget.
     pub fn heap_bytes(&self) -> usize {
         // A table slot is the u32 plus one control byte.
         self.table.capacity() * 5 + self.keys.capacity() * 4 + self.hints.capacity() * 4
@@ -155,6 +155,11 @@ impl GroupKeys {
 
     pub fn len(&self) -> usize {
         self.keys.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    /// Heap bytes held.
+    pub fn size(&self) -> usize {
+        self.keys.capacity() * 4
     }
 
     pub fn is_empty(&self) -> bool {

@@ -1,0 +1,438 @@
+//! The state of one GROUP BY: the key store ([`GroupIndex`]) and, column-major, each group's sums,
+//! maxes and text maxima. A group is a key `[grain, text ids...]` (the grain is the day or hour
+//! since the epoch); its values fold in rows as they come, so a group costs the same whether it saw
+//! one row or a thousand.
+
+use std::path::Path;
+
+use super::bind::{ResolvedValue, TableBinding};
+use super::columns::{DecodedBatch, Stores};
+use super::group_index::{GroupIndex, GroupKeys};
+use super::spill::{PartitionFile, Record, RecordShape, partition_of};
+use super::texts::NULL_ID;
+use crate::error::Result;
+use crate::koku::report::{AggregateSpec, Grain};
+use crate::time;
+
+/// The group of a row that is not kept.
+const NO_GROUP: u32 = u32::MAX;
+/// The group of a row of a partition that lives in a file.
+const SPILLED: u32 = u32::MAX - 1;
+
+pub struct GroupTable {
+    pub spec: &'static AggregateSpec,
+    binding: TableBinding,
+    index: GroupIndex,
+    /// Per value (sums, then maxes), one `f64` per group; NaN = no value yet (SQL NULL).
+    values: Vec<Vec<f64>>,
+    /// Per text max, one id per group.
+    text_maxes: Vec<Vec<u32>>,
+    /// Scratch: a batch's keys row-major, and each row's group.
+    keys: Vec<u32>,
+    group_of_row: Vec<u32>,
+    /// Once the groups outgrew the budget: the partitions kept in files.
+    spilled: Option<Spilled>,
+}
+
+/// The partitions of a table's groups (by the partition key's id) that live in files: all but
+/// partition 0 of `count`. Each doubling of `count` moves half of the groups in memory to a new
+/// file, so file `b` holds partition 2^b of 2^(b+1): the ids whose partition has `b` trailing
+/// zero bits.
+struct Spilled {
+    count: u32,
+    files: Vec<Option<PartitionFile>>,
+}
+
+impl Spilled {
+    /// The file of a row or group of partition `partition` (not 0) of `count`.
+    fn file_for(&mut self, partition: u32) -> Option<&mut PartitionFile> {
+        self.files
+            .get_mut(partition.trailing_zeros() as usize)?
+            .as_mut()
+    }
+}
+
+/// A partition file taken out of a table, to aggregate on its own.
+pub struct SpilledPartition {
+    /// The partition of `count` it holds.
+    pub count: u32,
+    pub residue: u32,
+    pub file: PartitionFile,
+}
+
+/// Groups taken out of a table, ready to become a chunk: group `g` is row `g` of every column.
+#[derive(Debug)]
+pub struct TakenGroups {
+    /// `[grain, text ids...]` per group.
+    pub keys: GroupKeys,
+    pub values: Vec<Vec<f64>>,
+    pub text_maxes: Vec<Vec<u32>>,
+}
+
+impl GroupTable {
+    pub fn new(spec: &'static AggregateSpec, binding: TableBinding) -> Self {
+        GroupTable {
+            index: new_index(&binding),
+            values: vec![Vec::new(); binding.values.len()],
+            text_maxes: vec![Vec::new(); binding.text_max_slots.len()],
+            keys: Vec::new(),
+            group_of_row: Vec::new(),
+            spilled: None,
+            spec,
+            binding,
+        }
+    }
+
+    pub fn binding(&self) -> &TableBinding {
+        &self.binding
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Heap bytes held, for the memory budget: what is in use (untouched capacity of large
+    /// vectors is not resident), the hash table whole, the partition files' buffers.
+    pub fn size(&self) -> usize {
+        let files: usize = (self.spilled.iter())
+            .flat_map(|s| s.files.iter().flatten())
+            .map(PartitionFile::size)
+            .sum();
+        self.index.heap_bytes()
+            + self.values.iter().map(|v| v.len() * 8).sum::<usize>()
+            + self.text_maxes.iter().map(|v| v.len() * 4).sum::<usize>()
+            + (self.keys.capacity() + self.group_of_row.capacity()) * 4
+            + files
+    }
+
+    /// The shape of this table's partition-file records.
+    pub fn shape(&self) -> RecordShape {
+        RecordShape {
+            key: 1 + self.binding.key_slots.len(),
+            text_maxes: self.text_maxes.len(),
+            values: self.values.len(),
+        }
+    }
+
+    /// Folds the kept rows of a batch into their groups; rows of partitions in files are appended
+    /// to them.
+    pub fn push(&mut self, batch: &DecodedBatch, stores: &Stores) -> Result<()> {
+        let grain = match self.spec.grain {
+            Grain::Day => &batch.days,
+            Grain::Hour => &batch.hours,
+        };
+        self.assign_groups(grain, batch);
+        if self.spilled.is_some() {
+            self.spill_rows(batch)?;
+        }
+        self.accumulate(batch, stores);
+        Ok(())
+    }
+
+    /// Sets each row's group ([`NO_GROUP`] for rows not kept), creating groups as needed.
+    fn assign_groups(&mut self, grain: &[u32], batch: &DecodedBatch) {
+        let width = 1 + self.binding.key_slots.len();
+        self.keys.clear();
+        self.keys.resize(batch.rows * width, NULL_ID);
+        for (key, &g) in self.keys.chunks_exact_mut(width).zip(grain) {
+            key[0] = g;
+        }
+        for (k, &slot) in self.binding.key_slots.iter().enumerate() {
+            if let Some(ids) = batch.texts[slot].as_deref() {
+                for (key, &id) in self.keys.chunks_exact_mut(width).zip(ids) {
+                    key[1 + k] = id;
+                }
+            }
+        }
+        self.group_of_row.clear();
+        self.group_of_row.resize(batch.rows, NO_GROUP);
+        let spilled = self.spilled.as_ref().map(|s| s.count);
+        let partition_position = self.binding.partition_position.map(|p| 1 + p);
+        // Rows of one group often come in a run: the previous row's group is tried first.
+        let mut previous: Option<(&[u32], u32)> = None;
+        let rows = self.keys.chunks_exact(width).zip(&batch.valid);
+        for ((key, &ok), group) in rows.zip(self.group_of_row.iter_mut()) {
+            if !ok {
+                continue;
+            }
+            if let (Some(count), Some(p)) = (spilled, partition_position)
+                && partition_of(key[p], count) != 0
+            {
+                *group = SPILLED;
+                continue;
+            }
+            if let Some((last, g)) = previous
+                && last == key
+            {
+                *group = g;
+                continue;
+            }
+            let (g, new) = self.index.find_or_insert(key);
+            previous = Some((key, g));
+            if new {
+                // Sums start at 0 (pandas sums skip NaN); maxes start at NaN (no value yet).
+                let sums = self.spec.sums.len();
+                for (j, column) in self.values.iter_mut().enumerate() {
+                    column.push(if j < sums { 0.0 } else { f64::NAN });
+                }
+                for column in &mut self.text_maxes {
+                    column.push(NULL_ID);
+                }
+            }
+            *group = g;
+        }
+    }
+
+    /// Folds each row's values into its group, one column at a time.
+    fn accumulate(&mut self, batch: &DecodedBatch, stores: &Stores) {
+        let sums = self.spec.sums.len();
+        let groups = &self.group_of_row;
+        for (j, source) in self.binding.values.iter().enumerate() {
+            let slots = &mut self.values[j];
+            let column = |s: usize| batch.numbers[s].as_deref();
+            // Sums skip NaN (no value), as pandas and SQL do; f64::max ignores a NaN operand.
+            let nan_skipping_sum = |slot: f64, v: f64| if v.is_nan() { slot } else { slot + v };
+            match (*source, j < sums) {
+                (ResolvedValue::Column(a), is_sum) => {
+                    let Some(xs) = column(a) else { continue };
+                    // Most columns have no NaN in a batch: then a plain add, which is cheaper.
+                    if is_sum && xs.iter().fold(false, |any, v| any | v.is_nan()) {
+                        fold(slots, groups, xs.iter().copied(), nan_skipping_sum);
+                    } else if is_sum {
+                        fold(slots, groups, xs.iter().copied(), |slot, v| slot + v);
+                    } else {
+                        fold(slots, groups, xs.iter().copied(), f64::max);
+                    }
+                }
+                (ResolvedValue::Greatest(a, b), is_sum) => {
+                    let (Some(xs), Some(ys)) = (column(a), column(b)) else {
+                        continue;
+                    };
+                    let greatest = xs.iter().zip(ys).map(|(x, y)| x.max(*y));
+                    if is_sum {
+                        fold(slots, groups, greatest, nan_skipping_sum);
+                    } else {
+                        fold(slots, groups, greatest, f64::max);
+                    }
+                }
+            }
+        }
+        for (j, &slot) in self.binding.text_max_slots.iter().enumerate() {
+            let (Some(ids), Some(store)) = (batch.texts[slot].as_deref(), stores.text(slot)) else {
+                continue;
+            };
+            let maxes = &mut self.text_maxes[j];
+            for (&g, &id) in groups.iter().zip(ids) {
+                if let Some(max) = maxes.get_mut(g as usize) {
+                    *max = store.max_by_text(*max, id);
+                }
+            }
+        }
+    }
+
+    /// Appends the rows routed to partition files, each as a record of its own.
+    fn spill_rows(&mut self, batch: &DecodedBatch) -> Result<()> {
+        let Some(spilled) = self.spilled.as_mut() else {
+            return Ok(());
+        };
+        let (width, sums) = (1 + self.binding.key_slots.len(), self.spec.sums.len());
+        let position = self.binding.partition_position.map_or(1, |p| 1 + p);
+        let mut text_maxes = vec![NULL_ID; self.binding.text_max_slots.len()];
+        let mut values = vec![0.0; self.binding.values.len()];
+        for (row, &g) in self.group_of_row.iter().enumerate() {
+            if g != SPILLED {
+                continue;
+            }
+            let key = &self.keys[row * width..(row + 1) * width];
+            for (slot, &s) in text_maxes.iter_mut().zip(&self.binding.text_max_slots) {
+                *slot = batch.texts[s].as_deref().map_or(NULL_ID, |ids| ids[row]);
+            }
+            for (j, (value, source)) in values.iter_mut().zip(&self.binding.values).enumerate() {
+                let at = |s: usize| batch.numbers[s].as_deref().map_or(f64::NAN, |v| v[row]);
+                let v = match *source {
+                    ResolvedValue::Column(a) => at(a),
+                    ResolvedValue::Greatest(a, b) => at(a).max(at(b)),
+                };
+                // A row as a group of one: sums skip a missing value, maxes keep it missing.
+                *value = if j < sums && v.is_nan() { 0.0 } else { v };
+            }
+            if let Some(file) = spilled.file_for(partition_of(key[position], spilled.count)) {
+                file.append(key, &text_maxes, &values)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps half of the groups in memory and moves the other half to a new file in `dir` (the
+    /// first time, partition 1 of 2; then 2 of 4, and so on); rows of those partitions go to the
+    /// files from now on. False when the table cannot spill (its groups do not hold the
+    /// partition key, or it has as many partitions as allowed).
+    pub fn spill(&mut self, dir: &Path) -> Result<bool> {
+        let Some(position) = self.binding.partition_position.map(|p| 1 + p) else {
+            return Ok(false);
+        };
+        let count = self.spilled.as_ref().map_or(2, |s| s.count * 2);
+        if count > super::partition::MAX_PARTITIONS {
+            return Ok(false);
+        }
+        let mut file = PartitionFile::create(dir, self.shape())?;
+        let (moved, kept): (Vec<u32>, Vec<u32>) = (0..self.index.len() as u32)
+            .partition(|&g| partition_of(self.index.key(g)[position], count) != 0);
+        for &g in &moved {
+            let text_maxes: Vec<u32> = self.text_maxes.iter().map(|c| c[g as usize]).collect();
+            let values: Vec<f64> = self.values.iter().map(|c| c[g as usize]).collect();
+            file.append(self.index.key(g), &text_maxes, &values)?;
+        }
+        let spilled = self.spilled.get_or_insert_with(|| Spilled {
+            count,
+            files: Vec::new(),
+        });
+        spilled.count = count;
+        spilled.files.push(Some(file));
+        self.keep_groups(&kept);
+        Ok(true)
+    }
+
+    /// The next partition file, to be aggregated on its own once the pass is over.
+    pub fn take_spilled(&mut self) -> Option<SpilledPartition> {
+        let spilled = self.spilled.as_mut()?;
+        let (bit, file) = (spilled.files.iter_mut().enumerate())
+            .find_map(|(b, f)| f.take().map(|f| (b as u32, f)))?;
+        Some(SpilledPartition {
+            count: 2 << bit,
+            residue: 1 << bit,
+            file,
+        })
+    }
+
+    /// Folds one partition-file record into its group (a fresh table aggregating a file).
+    pub fn merge(&mut self, record: &Record, stores: &Stores) {
+        let (g, new) = self.index.find_or_insert(&record.key);
+        let sums = self.spec.sums.len();
+        if new {
+            for (column, &v) in self.values.iter_mut().zip(&record.values) {
+                column.push(v);
+            }
+            for (column, &id) in self.text_maxes.iter_mut().zip(&record.text_maxes) {
+                column.push(id);
+            }
+            return;
+        }
+        let g = g as usize;
+        for (j, (column, &v)) in self.values.iter_mut().zip(&record.values).enumerate() {
+            column[g] = if j < sums {
+                column[g] + v
+            } else {
+                column[g].max(v)
+            };
+        }
+        for ((column, &id), &slot) in (self.text_maxes.iter_mut())
+            .zip(&record.text_maxes)
+            .zip(&self.binding.text_max_slots)
+        {
+            if let Some(store) = stores.text(slot) {
+                column[g] = store.max_by_text(column[g], id);
+            }
+        }
+    }
+
+    /// Keeps only the groups `kept` (in that order), re-indexed.
+    fn keep_groups(&mut self, kept: &[u32]) {
+        let old = std::mem::replace(&mut self.index, new_index(&self.binding));
+        for &g in kept {
+            self.index.find_or_insert(old.key(g));
+        }
+        for column in &mut self.values {
+            *column = kept.iter().map(|&g| column[g as usize]).collect();
+        }
+        for column in &mut self.text_maxes {
+            *column = kept.iter().map(|&g| column[g as usize]).collect();
+        }
+    }
+
+    /// Takes the groups of days before `day`, re-indexing the rest.
+    pub fn take_days_before(&mut self, day: time::EpochDay) -> TakenGroups {
+        let grain = self.spec.grain;
+        let (taken, kept): (Vec<u32>, Vec<u32>) = (0..self.index.len() as u32)
+            .partition(|&g| day_of_grain(grain, self.index.key(g)[0]) < day);
+        if taken.is_empty() {
+            return self.empty();
+        }
+        let old = std::mem::replace(&mut self.index, new_index(&self.binding));
+        for &g in &kept {
+            self.index.find_or_insert(old.key(g));
+        }
+        TakenGroups {
+            keys: old.into_keys().gather(&taken),
+            values: split_columns(&mut self.values, &taken, &kept),
+            text_maxes: split_columns(&mut self.text_maxes, &taken, &kept),
+        }
+    }
+
+    /// Takes every group, leaving the table empty.
+    pub fn take_all(&mut self) -> TakenGroups {
+        TakenGroups {
+            keys: std::mem::replace(&mut self.index, new_index(&self.binding)).into_keys(),
+            values: self.values.iter_mut().map(std::mem::take).collect(),
+            text_maxes: self.text_maxes.iter_mut().map(std::mem::take).collect(),
+        }
+    }
+
+    fn empty(&self) -> TakenGroups {
+        TakenGroups {
+            keys: new_index(&self.binding).into_keys(),
+            values: vec![Vec::new(); self.values.len()],
+            text_maxes: vec![Vec::new(); self.text_maxes.len()],
+        }
+    }
+}
+
+/// The day of a group key's grain value.
+pub fn day_of_grain(grain: Grain, value: u32) -> time::EpochDay {
+    match grain {
+        Grain::Day => value as i32,
+        Grain::Hour => time::day_of_hour(value as i32 as i64),
+    }
+}
+
+/// Folds each row's value into its group's slot; rows of [`NO_GROUP`] fall outside the slots.
+#[inline(always)]
+fn fold(
+    slots: &mut [f64],
+    group_of_row: &[u32],
+    values: impl Iterator<Item = f64>,
+    op: impl Fn(f64, f64) -> f64,
+) {
+    for (&g, v) in group_of_row.iter().zip(values) {
+        if let Some(slot) = slots.get_mut(g as usize) {
+            *slot = op(*slot, v);
+        }
+    }
+}
+
+/// An empty GROUP BY index for a table's keys: `[grain, text ids...]`, hinted by its hint key.
+fn new_index(binding: &TableBinding) -> GroupIndex {
+    GroupIndex::new(
+        1 + binding.key_slots.len(),
+        binding.hint_position.map(|p| 1 + p),
+    )
+}
+
+/// Splits column-major `columns` into the `taken` groups (returned) and the `kept` ones (left).
+fn split_columns<T: Copy>(columns: &mut [Vec<T>], taken: &[u32], kept: &[u32]) -> Vec<Vec<T>> {
+    let gather = |column: &[T], groups: &[u32]| -> Vec<T> {
+        groups.iter().map(|&g| column[g as usize]).collect()
+    };
+    columns
+        .iter_mut()
+        .map(|column| {
+            let out = gather(column, taken);
+            *column = gather(column, kept);
+            out
+        })
+        .collect()
+}

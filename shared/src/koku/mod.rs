@@ -1,0 +1,7 @@
+//! What koku writes and how it reads it: the S3 key layout of raw OCP Parquet ([`layout`]), the
+//! report types and what their partials need ([`report`]), and the label-map rules ([`labels`]).
+//! A new report type is added in [`report`].
+
+pub mod labels;
+pub mod layout;
+pub mod report;
