@@ -43,6 +43,31 @@ Files go to OUT/<S3 key>; one JSON line per file on stdout.
   -h, --help                this text
 ";
 
+/// Flags followed by a value (`--flag VALUE` or `--flag=VALUE`).
+const VALUE_FLAGS: [&str; 21] = [
+    "--out",
+    "--org",
+    "--source",
+    "--year",
+    "--month",
+    "--start-day",
+    "--days",
+    "--manifest-id",
+    "--counter",
+    "--seed",
+    "--nodes",
+    "--namespaces",
+    "--pods-per-node",
+    "--pvcs",
+    "--label-keys",
+    "--rows-per-row-group",
+    "--compression",
+    "--pod-rows",
+    "--max-pods",
+    "--cluster-pods",
+    "--churn-days",
+];
+
 /// What to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -132,6 +157,9 @@ impl Config {
                 "-h" | "--help" => return Ok(None),
                 "--unique-pod-labels" => c.unique_pod_labels = true,
                 "--churn" => churn = true,
+                f if !VALUE_FLAGS.contains(&f) => {
+                    return Err(usage(format!("unknown flag {flag} (see --help)")));
+                }
                 _ => {
                     let value = match inline.or_else(|| args.next()) {
                         Some(v) => v,
@@ -217,5 +245,51 @@ impl Config {
             return Err(usage("--source must be a UUID"));
         }
         Ok(Some(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Option<Config>> {
+        Config::parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn days_default_by_mode() {
+        assert_eq!(parse(&[]).unwrap().unwrap().days, 2);
+        assert_eq!(parse(&["--cluster-pods", "10"]).unwrap().unwrap().days, 1);
+        // November has 30 days: from the 3rd, 28 are left
+        let c = parse(&["--cluster-pods=10", "--churn", "--start-day", "3"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (c.days, c.mode),
+            (
+                28,
+                Mode::Cluster {
+                    pods: 10,
+                    churn: true
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn bad_flags_are_usage_errors() {
+        for args in [
+            &["--bogus"][..],
+            &["--seed"],
+            &["--seed", "x"],
+            &["--churn"],
+            &["--pod-rows", "5", "--cluster-pods", "5"],
+            &["--days", "31"],
+            &["--source", "not-a-uuid"],
+            &["--compression", "lz4"],
+        ] {
+            assert!(matches!(parse(args), Err(Error::Usage(_))), "{args:?}");
+        }
+        assert!(parse(&["-h"]).unwrap().is_none());
     }
 }

@@ -5,9 +5,7 @@
 //! usage = max(usage, request) differs from it) but never the limit, and the pods of a node never
 //! use more than 95 % of its capacity together.
 
-use std::sync::Arc;
-
-use arrow_array::{ArrayRef, Float64Array, RecordBatch};
+use arrow_array::RecordBatch;
 use chrono::{Datelike, NaiveDateTime, Timelike};
 
 use crate::columns::{number, same_time, text};
@@ -65,8 +63,11 @@ fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 
-/// The pod_usage batch of hour `at` for `rows`, naming and labelling a row as `names[row.ident]` and
-/// `labels[row.ident]`.
+/// Rows per record batch handed to the writer: an hour of a 400K-pod cluster is built in slices.
+const BATCH_ROWS: usize = 1 << 16;
+
+/// Writes the pod_usage rows of hour `at` for `rows` through `write`, a slice at a time, naming and
+/// labelling a row as `names[row.ident]` and `labels[row.ident]`.
 pub fn pod_hour<'a>(
     world: &'a World,
     seed: u64,
@@ -74,9 +75,11 @@ pub fn pod_hour<'a>(
     rows: &[Row],
     names: &[&'a str],
     labels: &[&'a str],
-) -> Result<RecordBatch> {
+    write: &mut dyn FnMut(&RecordBatch) -> Result<()>,
+) -> Result<()> {
     let mut used = draw(world, seed, at);
-    // The node cap: scale the running pods of a node down to 95 % of its capacity.
+    // The node cap: scale the pods of a node down to 95 % of its capacity, counting each row for
+    // the part of the hour it ran.
     let mut totals = vec![(0.0, 0.0); world.nodes.len()];
     for r in rows {
         let (cpu, mem) = used[r.pod as usize];
@@ -85,66 +88,48 @@ pub fn pod_hour<'a>(
         t.0 += cpu * share;
         t.1 += mem * share;
     }
-    let scales: Vec<(f64, f64)> = totals
-        .iter()
-        .zip(&world.nodes)
-        .map(|(&(cpu, mem), node)| {
-            (
-                (0.95 * node.cores / cpu.max(1e-9)).min(1.0),
-                (0.95 * node.mem_bytes / mem.max(1e-9)).min(1.0),
-            )
-        })
-        .collect();
-    for (i, pod) in world.pods.iter().enumerate() {
-        let (cs, ms) = scales[pod.node];
-        used[i] = (used[i].0 * cs, (used[i].1 * ms).floor());
+    for (u, pod) in used.iter_mut().zip(&world.pods) {
+        let (cpu, mem) = totals[pod.node];
+        let node = &world.nodes[pod.node];
+        let cs = (0.95 * node.cores / cpu.max(1e-9)).min(1.0);
+        let ms = (0.95 * node.mem_bytes / mem.max(1e-9)).min(1.0);
+        *u = (u.0 * cs, (u.1 * ms).floor());
     }
+    let (start, end) = period(at);
     let pod = |r: &Row| &world.pods[r.pod as usize];
     let node = |r: &Row| &world.nodes[world.pods[r.pod as usize].node];
     let secs = |r: &Row| f64::from(r.secs);
-    let usage_cpu: Vec<f64> = rows
-        .iter()
-        .map(|r| round6(used[r.pod as usize].0 * secs(r)))
-        .collect();
-    let req_cpu: Vec<f64> = rows
-        .iter()
-        .map(|r| round6(pod(r).cpu_req * secs(r)))
-        .collect();
-    let usage_mem: Vec<f64> = rows
-        .iter()
-        .map(|r| used[r.pod as usize].1 * secs(r))
-        .collect();
-    let req_mem: Vec<f64> = rows.iter().map(|r| pod(r).mem_req * secs(r)).collect();
-    let (start, end) = period(at);
-    let n = rows.len();
-    let effective = |u: &[f64], r: &[f64]| -> ArrayRef {
-        Arc::new(Float64Array::from_iter_values(
-            u.iter().zip(r).map(|(u, r)| u.max(*r)),
-        ))
-    };
-    let columns = vec![
-        same_time(millis(start), n),
-        same_time(millis(end), n),
-        text(rows, |r| names[r.ident as usize]),
-        text(rows, |r| world.namespaces[pod(r).ns].name.as_str()),
-        text(rows, |r| node(r).name.as_str()),
-        text(rows, |r| node(r).resource_id.as_str()),
-        same_time(millis(at), n),
-        same_time(millis(at) + INTERVAL_END_MS, n),
-        Arc::new(Float64Array::from(usage_cpu.clone())),
-        Arc::new(Float64Array::from(req_cpu.clone())),
-        number(rows, |r| round6(pod(r).cpu_lim * secs(r))),
-        Arc::new(Float64Array::from(usage_mem.clone())),
-        Arc::new(Float64Array::from(req_mem.clone())),
-        number(rows, |r| pod(r).mem_lim * secs(r)),
-        number(rows, |r| node(r).cores),
-        number(rows, |r| node(r).cores * 3600.0),
-        number(rows, |r| node(r).mem_bytes),
-        number(rows, |r| node(r).mem_bytes * 3600.0),
-        text(rows, |r| labels[r.ident as usize]),
-        text(rows, |r| node(r).role.name()),
-        effective(&usage_cpu, &req_cpu),
-        effective(&usage_mem, &req_mem),
-    ];
-    Ok(RecordBatch::try_new(schema::pod_usage(true), columns)?)
+    let usage_cpu = |r: &Row| round6(used[r.pod as usize].0 * secs(r));
+    let req_cpu = |r: &Row| round6(pod(r).cpu_req * secs(r));
+    let usage_mem = |r: &Row| used[r.pod as usize].1 * secs(r);
+    let req_mem = |r: &Row| pod(r).mem_req * secs(r);
+    for rows in rows.chunks(BATCH_ROWS) {
+        let n = rows.len();
+        let columns = vec![
+            same_time(millis(start), n),
+            same_time(millis(end), n),
+            text(rows, |r| names[r.ident as usize]),
+            text(rows, |r| world.namespaces[pod(r).ns].name.as_str()),
+            text(rows, |r| node(r).name.as_str()),
+            text(rows, |r| node(r).resource_id.as_str()),
+            same_time(millis(at), n),
+            same_time(millis(at) + INTERVAL_END_MS, n),
+            number(rows, usage_cpu),
+            number(rows, req_cpu),
+            number(rows, |r| round6(pod(r).cpu_lim * secs(r))),
+            number(rows, usage_mem),
+            number(rows, req_mem),
+            number(rows, |r| pod(r).mem_lim * secs(r)),
+            number(rows, |r| node(r).cores),
+            number(rows, |r| node(r).cores * 3600.0),
+            number(rows, |r| node(r).mem_bytes),
+            number(rows, |r| node(r).mem_bytes * 3600.0),
+            text(rows, |r| labels[r.ident as usize]),
+            text(rows, |r| node(r).role.name()),
+            number(rows, |r| usage_cpu(r).max(req_cpu(r))),
+            number(rows, |r| usage_mem(r).max(req_mem(r))),
+        ];
+        write(&RecordBatch::try_new(schema::pod_usage(true), columns)?)?;
+    }
+    Ok(())
 }

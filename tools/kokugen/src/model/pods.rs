@@ -87,14 +87,17 @@ pub struct Pod {
     pub workload_labels: Arc<Pairs>,
     /// JSON text of all its labels, its own unique one included.
     pub labels: String,
+    /// Shares of the node's requests, and limit / request.
     pub weight_cpu: f64,
     pub weight_mem: f64,
+    pub cpu_lim_mult: f64,
+    pub mem_lim_mult: f64,
     pub cpu_util: f64,
     pub mem_util: f64,
     /// Diurnal amplitude and the hour of the peak.
     pub amp: f64,
     pub peak: f64,
-    /// Cores and bytes.
+    /// Cores and bytes, set by [`size_requests`].
     pub cpu_req: f64,
     pub mem_req: f64,
     pub cpu_lim: f64,
@@ -162,14 +165,16 @@ impl Placer<'_> {
             workload_labels: labels.clone(),
             weight_cpu: r.lognormal(if heavy { 0.6 } else { 0.0 }, 0.8),
             weight_mem: r.lognormal(if heavy { 0.8 } else { 0.0 }, 0.7),
-            cpu_lim: *r.choice(&[1.0, 1.5, 2.0, 2.0, 4.0]), // a multiple until sized
-            mem_lim: *r.choice(&[1.0, 1.25, 1.5, 2.0]),
+            cpu_lim_mult: *r.choice(&[1.0, 1.5, 2.0, 2.0, 4.0]),
+            mem_lim_mult: *r.choice(&[1.0, 1.25, 1.5, 2.0]),
             cpu_util: r.lognormal(0.45f64.ln(), 0.6).min(3.0),
             mem_util: r.lognormal(0.7f64.ln(), 0.25).min(1.2),
             amp: r.uniform(0.0, 0.5),
             peak: r.uniform(8.0, 20.0),
             cpu_req: 0.0,
             mem_req: 0.0,
+            cpu_lim: 0.0,
+            mem_lim: 0.0,
         };
         self.counts[node] += 1;
         self.pods.push(pod);
@@ -374,8 +379,8 @@ pub fn size_requests(rng: &mut Rng, nodes: &[Node], pods: &mut [Pod]) {
             .floor()
             .max(8.0)
             * MIB;
-        pod.cpu_lim = round3(pod.cpu_req * pod.cpu_lim);
-        pod.mem_lim = (pod.mem_req * pod.mem_lim / MIB).floor() * MIB;
+        pod.cpu_lim = round3(pod.cpu_req * pod.cpu_lim_mult);
+        pod.mem_lim = (pod.mem_req * pod.mem_lim_mult / MIB).floor() * MIB;
     }
 }
 

@@ -9,7 +9,9 @@
 //! name (statefulset and static pods keep theirs, as in Kubernetes) and a new unique label value. In
 //! the hour of a replacement both pods have a row, for the minutes each ran.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
 use chrono::{NaiveDate, TimeDelta};
 
@@ -52,6 +54,7 @@ pub fn run(config: &Config, sink: &mut Sink<'_>, pods: usize, churn: bool) -> Re
     let mut order: Vec<u32> = (0..world.pods.len() as u32).collect();
     Rng::new(&[config.seed, STREAM_ORDER]).shuffle(&mut order);
     let mut distinct = HashSet::new();
+    let hasher = BuildHasherDefault::<DefaultHasher>::default();
     for d in 0..config.days {
         let day = config.first_day + TimeDelta::days(i64::from(d));
         let lives = if churn {
@@ -60,7 +63,7 @@ pub fn run(config: &Config, sink: &mut Sink<'_>, pods: usize, churn: bool) -> Re
             world
                 .pods
                 .iter()
-                .map(|p| vec![Life::whole_day(p.name.clone(), p.labels.clone())])
+                .map(|p| vec![Life::whole_day(&p.name, &p.labels)])
                 .collect()
         };
         let mut file = OutFile::create(
@@ -76,9 +79,10 @@ pub fn run(config: &Config, sink: &mut Sink<'_>, pods: usize, churn: bool) -> Re
             .enumerate()
             .flat_map(|(pod, ls)| ls.iter().map(move |l| (pod as u32, l)))
             .collect();
-        let names: Vec<&str> = flat.iter().map(|(_, l)| l.name.as_str()).collect();
-        let labels: Vec<&str> = flat.iter().map(|(_, l)| l.labels.as_str()).collect();
-        distinct.extend(labels.iter().map(|l| l.to_string()));
+        let names: Vec<&str> = flat.iter().map(|(_, l)| l.name.as_ref()).collect();
+        let labels: Vec<&str> = flat.iter().map(|(_, l)| l.labels.as_ref()).collect();
+        // 64-bit hashes rather than the texts: a 10M-row day's labels would cost another 150 MB.
+        distinct.extend(labels.iter().map(|l| hasher.hash_one(l)));
         let mut first_ident = vec![0u32; lives.len()];
         let mut next = 0u32;
         for (pod, ls) in lives.iter().enumerate() {
@@ -100,8 +104,9 @@ pub fn run(config: &Config, sink: &mut Sink<'_>, pods: usize, churn: bool) -> Re
                     }
                 }
             }
-            file.writer
-                .write(&pod_hour(&world, config.seed, at, &rows, &names, &labels)?)?;
+            pod_hour(&world, config.seed, at, &rows, &names, &labels, &mut |b| {
+                file.writer.write(b)
+            })?;
         }
         sink.report(file.finish(24)?)?;
     }
@@ -114,29 +119,30 @@ pub fn run(config: &Config, sink: &mut Sink<'_>, pods: usize, churn: bool) -> Re
     })
 }
 
-/// One pod in a place during a day: minutes [start, end) of the day (0-1440).
+/// One pod in a place during a day: minutes [start, end) of the day (0-1440). Borrowed from the
+/// world for the pods it holds, owned for their successors.
 #[derive(Debug, Clone)]
-struct Life {
+struct Life<'w> {
     start: u32,
     end: u32,
-    name: String,
-    labels: String,
+    name: Cow<'w, str>,
+    labels: Cow<'w, str>,
 }
 
-impl Life {
-    fn whole_day(name: String, labels: String) -> Self {
+impl<'w> Life<'w> {
+    fn whole_day(name: &'w str, labels: &'w str) -> Self {
         Life {
             start: 0,
             end: 1440,
-            name,
-            labels,
+            name: Cow::Borrowed(name),
+            labels: Cow::Borrowed(labels),
         }
     }
 }
 
 /// The pods that hold each place during `day`. Lifetimes are drawn from the start of the month on,
 /// per place, so a day's file does not depend on which other days are written.
-fn day_lives(world: &World, config: &Config, day: NaiveDate) -> Vec<Vec<Life>> {
+fn day_lives<'w>(world: &'w World, config: &Config, day: NaiveDate) -> Vec<Vec<Life<'w>>> {
     let day_from = i64::from((day - month_start(day)).num_days() as i32) * 1440;
     let day_to = day_from + 1440;
     let mean = config.churn_days * 1440.0;
@@ -173,9 +179,9 @@ fn day_lives(world: &World, config: &Config, day: NaiveDate) -> Vec<Vec<Life>> {
 }
 
 /// Name and labels of generation `generation` of the pod in `place` (generation 0: the pod itself).
-fn successor(seed: u64, place: usize, pod: &Pod, generation: u64) -> (String, String) {
+fn successor(seed: u64, place: usize, pod: &Pod, generation: u64) -> (Cow<'_, str>, Cow<'_, str>) {
     if generation == 0 {
-        return (pod.name.clone(), pod.labels.clone());
+        return (Cow::Borrowed(&pod.name), Cow::Borrowed(&pod.labels));
     }
     let mut rng = Rng::new(&[seed, STREAM_CHURN, place as u64, generation]);
     let segments: Vec<&str> = pod.name.split('-').collect();
@@ -188,5 +194,8 @@ fn successor(seed: u64, place: usize, pod: &Pod, generation: u64) -> (String, St
         }
     };
     let unique = (RICH_UNIQUE_KEY, rng.uuid4());
-    (name, pod_json(&pod.workload_labels, Some(&unique)))
+    (
+        Cow::Owned(name),
+        Cow::Owned(pod_json(&pod.workload_labels, Some(&unique))),
+    )
 }

@@ -143,8 +143,9 @@ fn pod_usage_day(
                 }
             })
             .collect();
-        file.writer
-            .write(&pod_hour(world, config.seed, at, &rows, &names, &labels)?)?;
+        pod_hour(world, config.seed, at, &rows, &names, &labels, &mut |b| {
+            file.writer.write(b)
+        })?;
     }
     sink.report(file.finish(24)?)
 }

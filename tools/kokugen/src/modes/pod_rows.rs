@@ -55,14 +55,15 @@ pub fn run(config: &Config, sink: &mut Sink<'_>, n_rows: u64) -> Result<Shape> {
                 secs: 3600,
             })
             .collect();
-        file.writer.write(&pod_hour(
+        pod_hour(
             &world,
             config.seed,
             at,
             &rows,
             &names,
             &pod_labels,
-        )?)?;
+            &mut |b| file.writer.write(b),
+        )?;
         written += u64::from(take);
     }
     sink.report(file.finish(hours as u32)?)?;
