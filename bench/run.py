@@ -6,8 +6,9 @@ Run it with the services up:  scripts/with-services.sh python3 bench/run.py [opt
 What it does (details in bench/README.md):
   1. Generates pod_usage inputs with the kokugen generator (tools/kokugen, built here with
      `cargo build --release -p kokugen`), cached under .work/bench/gen (reruns with the same
-     generator binary and flags reuse them): 100K, 1M, 2M, 10M rows, 10M rows in ONE row group, a one-day file with 100K pods,
-     and 20 one-day files of 100K rows with different seeds (distinct pods).
+     generator binary and flags reuse them): 100K, 1M, 2M, 10M rows, 10M rows in ONE row group,
+     a one-day file with 100K pods, and 20 one-day files of 100K rows with different seeds
+     (distinct pods).
   2. Serves them over S3 (default: bench/s3_fileserver.py on loopback, which sends files with
      sendfile and honours Range and If-Match; `--s3 moto` uses the moto server from the
      environment instead) and, per file, alternates: our ingest binary into a fresh, already
