@@ -1,5 +1,5 @@
-//! The generator's flags (the names `tools/koku_gen.py` had, plus the large-cluster ones), parsed
-//! and checked into a [`Config`].
+//! The generator's flags (those of the Python generator it replaced, plus the large-cluster ones),
+//! parsed and checked into a [`Config`].
 
 use std::path::PathBuf;
 

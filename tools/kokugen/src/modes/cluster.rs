@@ -108,7 +108,7 @@ pub fn run(config: &Config, sink: &mut Sink<'_>, pods: usize, churn: bool) -> Re
                 file.writer.write(b)
             })?;
         }
-        sink.report(file.finish(24)?)?;
+        sink.report(file.finish(24)?);
     }
     Ok(Shape {
         pods: world.pods.len(),

@@ -147,7 +147,8 @@ fn pod_usage_day(
             file.writer.write(b)
         })?;
     }
-    sink.report(file.finish(24)?)
+    sink.report(file.finish(24)?);
+    Ok(())
 }
 
 /// One row per (PVC, mounting pod, hour); a shared claim has one row per pod, with the same
@@ -229,7 +230,8 @@ fn storage_usage_day<'w>(
         file.writer
             .write(&RecordBatch::try_new(schema::storage_usage(true), columns)?)?;
     }
-    sink.report(file.finish(24)?)
+    sink.report(file.finish(24)?);
+    Ok(())
 }
 
 /// One row per node (or namespace) per hour.
@@ -260,5 +262,6 @@ fn labels_day<'e>(
         file.writer
             .write(&RecordBatch::try_new(schema::labels(entity), columns)?)?;
     }
-    sink.report(file.finish(24)?)
+    sink.report(file.finish(24)?);
+    Ok(())
 }

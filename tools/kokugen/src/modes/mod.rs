@@ -20,9 +20,8 @@ pub struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    fn report(&mut self, file: FileReport) -> Result<()> {
+    fn report(&mut self, file: FileReport) {
         (self.on_file)(&file);
-        Ok(())
     }
 }
 

@@ -66,7 +66,7 @@ pub fn run(config: &Config, sink: &mut Sink<'_>, n_rows: u64) -> Result<Shape> {
         )?;
         written += u64::from(take);
     }
-    sink.report(file.finish(hours as u32)?)?;
+    sink.report(file.finish(hours as u32)?);
     let distinct: std::collections::HashSet<&str> = pod_labels.iter().copied().collect();
     Ok(Shape {
         pods: world.pods.len(),
