@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """duckdb_peer.py: the DuckDB peer of the ingest benchmark.
 
-Reads one koku raw hourly pod_usage Parquet file (e.g. from tools/koku_gen.py --pod-rows N),
+Reads one koku raw hourly pod_usage Parquet file (e.g. from `kokugen --pod-rows N`),
 projecting only the columns it needs, and runs the two GROUP BYs that the ingest does
 (spec shared/spec/koku-ocp-daily-summary.md §2.2 and §4.4):
 

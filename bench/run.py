@@ -4,9 +4,11 @@
 Run it with the services up:  scripts/with-services.sh python3 bench/run.py [options]
 
 What it does (details in bench/README.md):
-  1. Generates pod_usage inputs with tools/koku_gen.py, cached under .work/bench/gen (reruns reuse
-     them): 100K, 1M, 2M, 10M rows, 10M rows in ONE row group, a one-day file with 100K pods,
-     and 20 one-day files of 100K rows with different seeds (distinct pods).
+  1. Generates pod_usage inputs with the kokugen generator (tools/kokugen, built here with
+     `cargo build --release -p kokugen`), cached under .work/bench/gen (reruns with the same
+     generator binary and flags reuse them): 100K, 1M, 2M, 10M rows, 10M rows in ONE row group,
+     a one-day file with 100K pods, and 20 one-day files of 100K rows with different seeds
+     (distinct pods).
   2. Serves them over S3 (default: bench/s3_fileserver.py on loopback, which sends files with
      sendfile and honours Range and If-Match; `--s3 moto` uses the moto server from the
      environment instead) and, per file, alternates: our ingest binary into a fresh, already
@@ -49,7 +51,7 @@ WORK = os.path.join(ROOT, ".work", "bench")
 GEN = os.path.join(WORK, "gen")
 SRV = os.path.join(WORK, "srv")
 RESULTS = os.path.join(BENCH, "results")
-KOKU_GEN = os.path.join(ROOT, "tools", "koku_gen.py")
+KOKUGEN = os.path.join(ROOT, "target", "release", "kokugen")
 PEER = os.path.join(BENCH, "duckdb_peer.py")
 FILESERVER = os.path.join(BENCH, "s3_fileserver.py")
 SPAWN_CHILD = os.path.join(BENCH, "spawn_child.py")
@@ -59,7 +61,7 @@ SOURCE = "5235154c-2132-56b5-8b3d-2a3a00f342f5"
 MiB = 1024 * 1024
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
-# name -> (koku_gen flags, label, rows on the x axis)
+# name -> (kokugen flags, label, rows on the x axis)
 SIZES = [
     ("pod_100k", ["--pod-rows", "100000"], "100K"),
     ("pod_1m", ["--pod-rows", "1000000"], "1M"),
@@ -208,7 +210,7 @@ def generate(name: str, flags: list[str], gen_sha: str) -> dict:
     try:
         with open(meta_path) as f:
             meta = json.load(f)
-        if (meta["flags"] == flags and meta["koku_gen_sha256"] == gen_sha
+        if (meta["flags"] == flags and meta["kokugen_sha256"] == gen_sha
                 and os.path.getsize(meta["path"]) == meta["bytes"]):
             return meta
     except (OSError, ValueError, KeyError):
@@ -216,18 +218,17 @@ def generate(name: str, flags: list[str], gen_sha: str) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, KOKU_GEN, "--out", out, *flags], capture_output=True, text=True,
-                          cwd=ROOT)
+    proc = subprocess.run([KOKUGEN, "--out", out, *flags], capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
-        raise RuntimeError(f"koku_gen {name} failed:\n{proc.stderr[-2000:]}")
+        raise RuntimeError(f"kokugen {name} failed:\n{proc.stderr[-2000:]}")
     files = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     files = [f for f in files if f.get("report_type") == "pod_usage"]
     if len(files) != 1:
-        raise RuntimeError(f"koku_gen {name}: expected one pod_usage file, got {len(files)}")
+        raise RuntimeError(f"kokugen {name}: expected one pod_usage file, got {len(files)}")
     info = files[0]
     path = info["path"] if os.path.isabs(info["path"]) else os.path.join(ROOT, info["path"])
     meta = {
-        "name": name, "flags": flags, "koku_gen_sha256": gen_sha, "key": info["key"], "path": path,
+        "name": name, "flags": flags, "kokugen_sha256": gen_sha, "key": info["key"], "path": path,
         "rows": info["rows"], "row_groups": info["row_groups"], "bytes": os.path.getsize(path),
         "md5": md5_file(path), "shape": proc.stderr.strip().splitlines()[-1:] if proc.stderr else [],
         "gen_seconds": round(time.perf_counter() - started, 2),
@@ -241,7 +242,9 @@ def generate(name: str, flags: list[str], gen_sha: str) -> dict:
 
 
 def generate_all(specs) -> dict:
-    gen_sha = sha256_file(KOKU_GEN)
+    # The cache key is the generator binary itself: a rebuilt, changed generator regenerates.
+    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "kokugen"], cwd=ROOT, check=True)
+    gen_sha = sha256_file(KOKUGEN)
     os.makedirs(GEN, exist_ok=True)
     out = {}
     with cf.ThreadPoolExecutor(max_workers=2) as pool:  # 2 cores

@@ -2,15 +2,16 @@
 """The demo's local S3 side (moto): a bucket that notifies an SQS queue, and koku's uploads.
 
     python3 demo/bucket.py setup  --bucket B --queue Q        # prints the queue URL
-    python3 demo/bucket.py upload --bucket B --out DIR [koku_gen flags...]
+    python3 demo/bucket.py upload --bucket B --out DIR [kokugen flags...]
 
 `setup` creates (or reuses) the bucket and the queue, empties the queue, and gives the bucket the
 notification configuration that template.yaml gives the real one (s3:ObjectCreated:* and
 s3:ObjectRemoved:*, prefix data/parquet/, suffix .parquet), pointed at the queue instead of the
 ingest function (demo/dispatcher.py plays Lambda).
 
-`upload` generates a small cluster with tools/koku_gen.py and uploads its files one at a time, as
-koku does, with the object metadata koku sets (reportdatestart, reportnumhours).
+`upload` generates a small cluster with the kokugen generator (tools/kokugen, run through
+`cargo run --release -p kokugen`, which builds it first if needed) and uploads its files one at a
+time, as koku does, with the object metadata koku sets (reportdatestart, reportnumhours).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 import boto3
 
 ROOT = Path(__file__).resolve().parents[1]
+# The generator, built first if its sources changed (cargo's messages go to stderr).
+KOKUGEN = ["cargo", "run", "--release", "--quiet", "-p", "kokugen", "--"]
 
 
 def setup(bucket: str, queue: str) -> None:
@@ -54,8 +57,8 @@ def setup(bucket: str, queue: str) -> None:
 
 def upload(bucket: str, out: str, gen_flags: list[str], pause: float) -> None:
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "koku_gen.py"), "--out", out, *gen_flags],
-        check=True, capture_output=True, text=True,
+        [*KOKUGEN, "--out", out, *gen_flags],
+        check=True, capture_output=True, text=True, cwd=ROOT,
     )
     files = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     s3 = boto3.client("s3")

@@ -13,7 +13,7 @@
 #   the schedule     target/release/rollup --event with the EventBridge Scheduler input
 #
 # Environment: WORK_DIR (default .work), DEMO_SCHEMA (default demo), DEMO_BUCKET (koku-demo),
-#   SKIP_INSTALL=1 (skip scripts/install-deps.sh), DEMO_GEN_FLAGS (koku_gen flags; default below).
+#   SKIP_INSTALL=1 (skip scripts/install-deps.sh), DEMO_GEN_FLAGS (kokugen flags; default below).
 # Leaves PostgreSQL and moto running and prints how to query and how to stop them.
 set -euo pipefail
 
@@ -73,7 +73,7 @@ cleanup() {
 }
 trap cleanup EXIT
 # shellcheck disable=SC2086  # GEN_FLAGS is a list of flags
-expected=$("$PYTHON" tools/koku_gen.py --out "$GEN_DIR/count" $GEN_FLAGS | wc -l)
+expected=$(cargo run --release --quiet -p kokugen -- --out "$GEN_DIR/count" $GEN_FLAGS | wc -l)
 rm -rf -- "$GEN_DIR/count"
 "$PYTHON" demo/dispatcher.py --queue-url "$QUEUE_URL" --expect "$expected" --idle-exit 60 &
 dispatcher_pid=$!

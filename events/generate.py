@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Writes the sample events in events/ and knows which objects they refer to.
 
-    python3 events/generate.py            # regenerate events/*.json (runs tools/koku_gen.py)
+    python3 events/generate.py            # regenerate events/*.json (runs the kokugen generator)
     python3 events/generate.py --check    # exit 1 if the committed events differ from a fresh run
 
-The ingest events name objects that `tools/koku_gen.py --days 2` writes (seed 42, defaults), so
-their eTag (MD5 of the bytes; single-part upload) and size are those of the generated files. The
-emulation test (tests/lambda_emulation/run_events.py) generates and uploads the same files with
-`objects()` below; if a different pyarrow writes different bytes, it patches eTag/size in copies
-of the events and says so.
+The ingest events name objects that `kokugen --days 2` writes (tools/kokugen; seed 42, defaults),
+so their eTag (MD5 of the bytes; single-part upload) and size are those of the generated files.
+The emulation test (tests/lambda_emulation/run_events.py) generates and uploads the same files with
+`objects()` below; if the generator writes different bytes (a changed generator or parquet crate),
+it patches eTag/size in copies of the events and says so.
 
 Every key is form-urlencoded as S3 does in notifications (`=` -> %3D, space -> +).
 """
@@ -27,7 +27,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-KOKU_GEN = ROOT / "tools" / "koku_gen.py"
+# The generator, built first if its sources changed (cargo's messages go to stderr).
+KOKUGEN = ["cargo", "run", "--release", "--quiet", "-p", "kokugen", "--"]
 
 BUCKET = "koku-bucket"
 ORG = "org1234567"
@@ -43,7 +44,7 @@ def raw_key(report_type: str, file_name: str) -> str:
 
 
 def gen_key(report_type: str, day: str) -> str:
-    """The key koku_gen writes for a report type and day."""
+    """The key kokugen writes for a report type and day."""
     return raw_key(report_type, f"{report_type}.{day}.1.0_0.parquet")
 
 
@@ -56,7 +57,7 @@ DAILY_KEY = (
     "pod_usage.2025-11-01.1.0_daily_0.parquet"
 )
 
-# (event file, S3 eventName, object key, koku_gen key of its content or None, sequencer, eventTime)
+# (event file, S3 eventName, object key, kokugen key of its content or None, sequencer, eventTime)
 INGEST_EVENTS = [
     ("ingest-put-pod_usage.json", "ObjectCreated:Put", gen_key("pod_usage", "2025-11-01"),
      gen_key("pod_usage", "2025-11-01"), "00690A3C1B2E4F5001", "2025-11-02T01:05:11.101Z"),
@@ -143,11 +144,12 @@ def s3_event(name: str, key: str, seq: str, when: str, etag: str | None, size: i
 
 
 def generate_objects(out_dir: Path) -> None:
-    """Runs koku_gen with the flags the events were made from."""
+    """Runs kokugen with the flags the events were made from."""
     subprocess.run(
-        [sys.executable, str(KOKU_GEN), "--out", str(out_dir), *GEN_FLAGS],
+        [*KOKUGEN, "--out", str(out_dir), *GEN_FLAGS],
         check=True,
         stdout=subprocess.DEVNULL,
+        cwd=ROOT,
     )
 
 

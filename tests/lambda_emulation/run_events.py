@@ -10,9 +10,9 @@ their `lambda_runtime::run` loop exactly as in Lambda (not `--event` mode). Even
 `cargo lambda invoke <function> --data-file <event>`.
 
 Steps:
-  1. generate the objects the ingest events name (events/generate.py: tools/koku_gen.py, seed 42)
-     and upload them to bucket koku-bucket on the local S3 server; if eTag/size differ from the
-     committed events (another pyarrow), patched copies of the events are used, and it says so;
+  1. generate the objects the ingest events name (events/generate.py: the kokugen generator, seed
+     42) and upload them to bucket koku-bucket on the local S3 server; if eTag/size differ from the
+     committed events (a changed generator), patched copies of the events are used, and it says so;
   2. start the emulator and both functions (DB_SCHEMA=lambda_emulation, dropped first);
   3. invoke the events in a fixed order and check each result:
        puts -> ingested, the same put again -> already_current, the URL-encoded key -> ingested
@@ -198,7 +198,7 @@ def prepare_events(gen_dir: Path, out_dir: Path) -> dict[str, Path]:
             for field in ("eTag", "size"):
                 if rec["s3"]["object"].get(field) != new["s3"]["object"].get(field):
                     log(f"note: {name}: {field} of the generated object differs from the committed "
-                        f"event (other pyarrow?); using {new['s3']['object'].get(field)!r}")
+                        f"event (a changed generator?); using {new['s3']['object'].get(field)!r}")
                     rec["s3"]["object"][field] = new["s3"]["object"].get(field)
                     patched = True
         if patched:

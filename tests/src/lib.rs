@@ -1,6 +1,6 @@
-//! Test support: the services `make test` starts (PostgreSQL, an S3-compatible server), events, a
-//! writer of koku-layout Parquet, fault injection (misbehaving peers, session control) and a reader
-//! of template.yaml.
+//! Test support: the services `make test` starts (PostgreSQL, an S3-compatible server), events,
+//! koku-layout Parquet (the kokugen crate's writer), fault injection (misbehaving peers, session
+//! control) and a reader of template.yaml.
 
 pub mod backend;
 pub mod fake_services;
