@@ -21,34 +21,13 @@
 set -euo pipefail
 
 PROG=s3.sh
+NOUN=server
 DEFAULT_PORT=54330
-
-die() { echo "$PROG: error: $*" >&2; exit 1; }
-usage() { echo "usage: $PROG start|stop|status|env DIR" >&2; exit 2; }
-
-[ $# -eq 2 ] || usage
-CMD=$1
-case $CMD in start|stop|status|env) ;; *) usage ;; esac
-[ -n "$2" ] || usage
-if [ ! -d "$2" ]; then
-    case $CMD in
-        start) mkdir -p -- "$2" || die "cannot create directory $2" ;;
-        stop) exit 0 ;;
-        status) echo "not running"; exit 3 ;;
-        env) die "no server in $2 (run: $PROG start $2)" ;;
-    esac
-fi
-DIR=$(cd -- "$2" && pwd -P)
+# shellcheck source=lib/service.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib/service.sh"
+service_args "$@"
 
 # ---------------------------------------------------------------- helpers
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-read_file_digits() {
-    local v=""
-    [ -f "$1" ] && v=$(tr -dc '0-9' <"$1")
-    echo "$v"
-}
-
 # Alive, not a zombie, and really our moto (guards against pid reuse).
 pid_is_moto() {
     local pid=$1 state
@@ -58,7 +37,7 @@ pid_is_moto() {
     tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'moto' || return 1
 }
 
-is_running() { pid_is_moto "$(read_file_digits "$DIR/pid")"; }
+is_running() { pid_is_moto "$(read_digits "$DIR/pid")"; }
 
 # Any HTTP response to GET / counts (moto answers with an S3 ListBuckets document).
 http_ok() (
@@ -69,38 +48,12 @@ http_ok() (
     [[ $line == HTTP/* ]]
 )
 
-lock() {
-    exec 9>>"$DIR/.lock"
-    flock -w 120 9 || die "timed out waiting for lock $DIR/.lock"
-}
-
-sh_quote() {
-    if [[ $1 =~ ^[A-Za-z0-9_./:@%+=,-]+$ ]]; then
-        printf '%s' "$1"
-    else
-        printf "'%s'" "${1//\'/\'\\\'\'}"
-    fi
-}
-emit() { printf 'export %s=%s\n' "$1" "$(sh_quote "$2")"; }
-
-choose_port() {
-    local p=${S3_PORT:-}
-    [ -n "$p" ] || p=$(read_file_digits "$DIR/port")
-    [ -n "$p" ] || p=$DEFAULT_PORT
-    [[ $p =~ ^[0-9]+$ ]] && [ "$p" -ge 1 ] && [ "$p" -le 65335 ] || die "invalid port '$p' (S3_PORT?)"
-    for _ in $(seq 0 200); do
-        if ! port_busy "$p"; then echo "$p"; return 0; fi
-        p=$((p + 1))
-    done
-    die "no free TCP port found near ${S3_PORT:-$DEFAULT_PORT}"
-}
-
 # ---------------------------------------------------------------- commands
 cmd_start() {
     lock
     local port pid
     if is_running; then
-        port=$(read_file_digits "$DIR/port")
+        port=$(read_digits "$DIR/port")
         [ -n "$port" ] || die "moto is running (pid $(cat "$DIR/pid")) but $DIR/port is missing"
         http_ok "$port" 2>/dev/null || die "moto (pid $(cat "$DIR/pid")) is running but not answering on 127.0.0.1:$port"
         return 0
@@ -114,7 +67,7 @@ print(sys.executable)
 sys.exit(0 if all(u.find_spec(m) for m in ("moto", "flask", "flask_cors")) else 3)') || rc=$?
     [ "$rc" -ne 3 ] || die "moto[server] is not installed for $py; run scripts/install-deps.sh"
     [ "$rc" -eq 0 ] && [ -x "$py" ] || die "cannot run $python"
-    port=$(choose_port)
+    port=$(choose_port "${S3_PORT:-}" S3_PORT)
     echo "$port" >"$DIR/port"
     rm -f "$DIR/pid"
     {
@@ -143,7 +96,7 @@ cmd_stop() {
     [ -f "$DIR/pid" ] || return 0
     lock
     local pid
-    pid=$(read_file_digits "$DIR/pid")
+    pid=$(read_digits "$DIR/pid")
     if pid_is_moto "$pid"; then
         kill -TERM "$pid" 2>/dev/null || true
         for _ in $(seq 1 100); do
@@ -161,7 +114,7 @@ cmd_stop() {
 
 cmd_status() {
     if is_running; then
-        echo "running on 127.0.0.1:$(read_file_digits "$DIR/port") (pid $(read_file_digits "$DIR/pid"))"
+        echo "running on 127.0.0.1:$(read_digits "$DIR/port") (pid $(read_digits "$DIR/pid"))"
     else
         echo "not running"
         exit 3
@@ -170,7 +123,7 @@ cmd_status() {
 
 cmd_env() {
     local port
-    port=$(read_file_digits "$DIR/port")
+    port=$(read_digits "$DIR/port")
     [ -n "$port" ] || die "no server in $DIR (run: $PROG start $DIR)"
     emit AWS_ENDPOINT_URL_S3 "http://127.0.0.1:$port"
     emit AWS_ENDPOINT_URL_SQS "http://127.0.0.1:$port"
