@@ -17,7 +17,8 @@
 # Environment:
 #   S3_PORT=N    preferred port (default: the one remembered in DIR/port, else 54330);
 #                if busy, the next free one is used and remembered in DIR/port.
-#   PYTHON=...   interpreter that has moto[server] (default: python3).
+#   PYTHON=...   interpreter that has moto[server] (default: python3 from PATH, which
+#                with-services.sh and demo/run.sh make the project's environment, .work/venv).
 set -euo pipefail
 
 PROG=s3.sh
@@ -59,13 +60,13 @@ cmd_start() {
         return 0
     fi
     local python=${PYTHON:-python3} py
-    command -v "$python" >/dev/null 2>&1 || die "$python not found; run scripts/install-deps.sh"
+    command -v "$python" >/dev/null 2>&1 || die "$python not found; run scripts/install-deps.sh, then scripts/venv.sh .work/venv requirements.txt"
     # Resolve the real interpreter (e.g. behind pyenv shims) so that DIR/pid is the server's pid.
     local rc=0
     py=$("$python" -c 'import sys, importlib.util as u
 print(sys.executable)
 sys.exit(0 if all(u.find_spec(m) for m in ("moto", "flask", "flask_cors")) else 3)') || rc=$?
-    [ "$rc" -ne 3 ] || die "moto[server] is not installed for $py; run scripts/install-deps.sh"
+    [ "$rc" -ne 3 ] || die "moto[server] is not installed for $py; make the project's environment (scripts/venv.sh .work/venv requirements.txt) and put .work/venv/bin first on PATH, as scripts/with-services.sh does"
     [ "$rc" -eq 0 ] && [ -x "$py" ] || die "cannot run $python"
     port=$(choose_port "${S3_PORT:-}" S3_PORT)
     echo "$port" >"$DIR/port"
