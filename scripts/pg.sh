@@ -118,6 +118,7 @@ new_run() {
     [ -d "$parent" ] || die "PG_RUN_PARENT=$parent is not a directory"
     RUN=$(mktemp -d "$parent/ocp-summary-pg.XXXXXX") || die "cannot create a directory in $parent"
     echo "$DIR" >"$RUN/$RUN_MARK"
+    echo "$RUN" >"$DIR/rundir"   # first, so that whatever fails below, the next start removes it
     chmod 755 "$RUN"   # data/ itself is 0700; tls/ca.crt stays readable for clients
     if [ "$IS_ROOT" -eq 1 ]; then
         chown -R "$RUN_USER:" "$RUN"
@@ -125,7 +126,6 @@ new_run() {
             || die "user $RUN_USER cannot use $RUN (every directory above it must be traversable by others; set PG_RUN_PARENT)"
     fi
     DATA=$RUN/data TLS=$RUN/tls
-    echo "$RUN" >"$DIR/rundir"
 }
 
 # Removes RUN (the cluster is stopped), keeping its server log as DIR/log.
