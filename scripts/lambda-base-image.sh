@@ -50,8 +50,8 @@ RAPID_IMAGE=public.ecr.aws/lambda/provided:al2023-rapid-$arch
 
 command -v docker >/dev/null 2>&1 \
     || die "the docker command is missing: sam local invoke needs a Docker engine (Debian: apt-get install docker.io, then start it)"
-if ! err=$(docker info --format '{{.ServerVersion}}' 2>&1 >/dev/null); then
-    die "no Docker engine is reachable (docker info: ${err//$'\n'/ }); sam local invoke needs one running (Debian: apt-get install docker.io; systemctl start docker)"
+if ! err=$(docker version --format '{{.Server.Version}}' 2>&1 >/dev/null); then
+    die "no Docker engine is reachable (docker version: ${err//$'\n'/ }); sam local invoke needs one running (Debian: apt-get install docker.io; systemctl start docker)"
 fi
 [ "${1:-}" != --check-docker ] || exit 0
 
