@@ -315,9 +315,4 @@ cmd_env() {
     fi
 }
 
-case $CMD in
-    start) cmd_start ;;
-    stop) cmd_stop ;;
-    status) cmd_status ;;
-    env) cmd_env ;;
-esac
+"cmd_$CMD"   # start, stop, status or env (service_args checked it)

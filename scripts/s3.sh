@@ -136,9 +136,4 @@ cmd_env() {
     emit AWS_EC2_METADATA_DISABLED true
 }
 
-case $CMD in
-    start) cmd_start ;;
-    stop) cmd_stop ;;
-    status) cmd_status ;;
-    env) cmd_env ;;
-esac
+"cmd_$CMD"   # start, stop, status or env (service_args checked it)
