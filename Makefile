@@ -1,10 +1,16 @@
-# The project's commands. `make test` and `make demo` work on a fresh Debian machine as root:
-# they install what they need (Debian packages, PyPI tools, crates) and start their own services.
+# The project's commands. `make test` and `make demo` work on a fresh Debian machine as root, from any
+# checkout location: they install what they need (Debian packages; the PyPI tools into virtual
+# environments under .work/ from the pinned requirements*.txt, never into the system's Python; crates)
+# and start their own services.
 SHELL := /bin/bash
 CARGO ?= cargo
 WITH_SERVICES := scripts/with-services.sh
+WORK := $(CURDIR)/.work
+VENV := $(WORK)/venv
+SAM_VENV := $(WORK)/venv-sam
 
-.PHONY: test unit build lint fmt fuzz demo bench sam-validate sam-build lambda-emulation clean-work
+.PHONY: test unit build lint fmt fuzz demo bench sam-validate sam-build lambda-emulation sam-local \
+	fresh-clone-test deps venv venv-sam lambda-base-image clean-work
 
 ## Builds the release binaries (tests, memory checks and the benchmark all use them).
 build:
@@ -15,9 +21,33 @@ unit:
 	$(CARGO) test --release --workspace --lib --bins
 
 ## Everything: lint, the SAM template, unit and integration tests against a real PostgreSQL and S3
-## server, and every file in events/ through the real binaries under the Lambda runtime emulation.
-test: build lint sam-validate
-	$(WITH_SERVICES) bash -c '$(CARGO) test --release --workspace && tests/lambda_emulation/run_events.sh'
+## server, every file in events/ through the release binaries under cargo-lambda's emulation and
+## under `sam local invoke` (needs a running Docker engine; checked first), then the emulation once
+## more from a fresh clone in a directory only root can enter.
+## The Python environments and the Lambda base image are made while the release build runs.
+test: deps
+	scripts/lambda-base-image.sh --check-docker
+	$(MAKE) --no-print-directory -j4 venv venv-sam lambda-base-image build
+	$(MAKE) --no-print-directory lint sam-validate
+	$(WITH_SERVICES) bash -c '$(CARGO) test --release --workspace && tests/lambda_emulation/run_events.sh \
+	    && tests/lambda_emulation/run_events.sh --via sam'
+	tests/fresh_clone.sh
+
+## Debian packages (scripts/install-deps.sh: postgresql, openssl, python3-venv, debootstrap).
+deps:
+	scripts/install-deps.sh
+
+## The project's Python tools (moto, pyarrow, boto3, ...) in .work/venv, from requirements.txt.
+venv: deps
+	scripts/venv.sh $(VENV) requirements.txt
+
+## SAM CLI and cargo-lambda in .work/venv-sam, from requirements-sam.txt (their pins must not meet moto's).
+venv-sam: deps
+	scripts/venv.sh $(SAM_VENV) requirements-sam.txt
+
+## The base image `sam local invoke` runs functions in, built locally (no registry); cached.
+lambda-base-image: deps
+	scripts/lambda-base-image.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -26,7 +56,10 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
+## Stops the services (the PostgreSQL cluster lives outside .work, recorded in it) and removes .work.
 clean-work:
+	scripts/s3.sh stop .work/s3
+	scripts/pg.sh stop .work/pg
 	rm -rf .work
 
 FUZZ_SECONDS ?= 60
@@ -49,30 +82,35 @@ fuzz:
 
 ## Benchmark: ingest vs DuckDB (1 thread) side by side, memory, end to end, roll-up, concurrency.
 ## Results in bench/results/ (see bench/README.md).
+## The bench's Python tools (DuckDB, matplotlib, ...) are in their own environment, .work/venv-bench.
 bench: build
-	$(WITH_SERVICES) python3 bench/run.py $(BENCH_ARGS)
+	PY_VENV=$(WORK)/venv-bench PY_REQUIREMENTS="requirements.txt requirements-bench.txt" \
+	    $(WITH_SERVICES) python3 bench/run.py $(BENCH_ARGS)
 
-SAM_VENV := .work/venv-sam
-SAM := $(SAM_VENV)/bin/sam
-SAM_ENV := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH"
-
-# SAM CLI and cargo-lambda live in their own venv (their pins must not touch moto's).
-$(SAM):
-	python3 -m venv $(SAM_VENV)
-	PIP_DISABLE_PIP_VERSION_CHECK=1 $(SAM_VENV)/bin/pip install --quiet aws-sam-cli cargo-lambda
+SAM_ENV := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} SAM_CLI_TELEMETRY=0 PATH="$(SAM_VENV)/bin:$$PATH"
 
 ## Validates template.yaml offline (SAM transform + cfn-lint).
-sam-validate: $(SAM)
-	$(SAM_ENV) $(SAM) validate --lint --template template.yaml
+sam-validate: venv-sam
+	$(SAM_ENV) sam validate --lint --template template.yaml
 
 ## Builds both functions for Lambda (arm64, cargo-lambda) into .aws-sam/build. Slow the first time.
-sam-build: $(SAM)
-	$(SAM_ENV) $(SAM) build --beta-features --template template.yaml
+sam-build: venv-sam
+	$(SAM_ENV) sam build --beta-features --template template.yaml
 
 ## The pipeline on this machine: PostgreSQL + S3/SQS on loopback, koku-like uploads, ingest, roll-up, report.
-demo: build
+demo: deps
+	$(MAKE) --no-print-directory -j2 venv build
 	demo/run.sh
 
 ## Every payload in events/ through the release binaries under `cargo lambda watch`.
 lambda-emulation: build
 	$(WITH_SERVICES) tests/lambda_emulation/run_events.sh
+
+## Every payload in events/ through `sam local invoke` (Docker) with the release binaries as `bootstrap`.
+sam-local: build lambda-base-image
+	$(WITH_SERVICES) tests/lambda_emulation/run_events.sh --via sam
+
+## The emulation from a fresh clone of HEAD in a `mktemp -d` directory (mode 0700), reusing the
+## release binaries and the virtual environments of this checkout.
+fresh-clone-test: build venv venv-sam
+	tests/fresh_clone.sh

@@ -37,6 +37,9 @@ step "Services: PostgreSQL and moto (S3 + SQS) on 127.0.0.1"
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
     scripts/install-deps.sh
 fi
+# The Python tools run from the project's own environment, pinned (fast when current).
+scripts/venv.sh "$WORK_DIR/venv" requirements.txt
+export PATH="$WORK_DIR/venv/bin:$PATH"
 scripts/pg.sh start "$WORK_DIR/pg"
 scripts/s3.sh start "$WORK_DIR/s3"
 eval "$(scripts/pg.sh env "$WORK_DIR/pg")"

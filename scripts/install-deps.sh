@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# install-deps.sh — install what the tests, demo and bench need, only when missing.
+# install-deps.sh — install the Debian packages the tests, demo and bench need, only when missing.
 #
-#   Debian packages : postgresql, postgresql-client (initdb/pg_ctl/psql/pg_isready), openssl
-#   PyPI packages   : moto[server] 5.x (+ flask, flask-cors), pyarrow, duckdb, boto3
+#   postgresql, postgresql-client   initdb, pg_ctl, psql, pg_isready (scripts/pg.sh)
+#   openssl                         the test cluster's TLS certificates
+#   python3, python3-venv           the base interpreter of the project's virtual environments
+#   debootstrap                     the local Lambda base image for `sam local invoke`
+#                                   (scripts/lambda-base-image.sh)
+#
+# Python packages are not installed here, and never into the system interpreter: scripts/venv.sh
+# makes the project's virtual environments under .work/ from the pinned requirements*.txt.
+# A Docker engine is not installed either: `make test` needs one running (for `sam local invoke`)
+# and says so when there is none.
 #
 # Usage: scripts/install-deps.sh
-#   env PYTHON=...   python interpreter to install into (default: python3)
+#   env PYTHON=...   base interpreter the virtual environments are made with (default: python3)
 #
 # Everything is checked first; when all is present this takes well under a second
 # and prints nothing. `apt-get update` runs at most once, and only if a Debian
@@ -87,58 +95,18 @@ apt_pkgs=()
 have_pg_server || apt_pkgs+=(postgresql)
 have_pg_client || apt_pkgs+=(postgresql-client)
 command -v openssl >/dev/null 2>&1 || apt_pkgs+=(openssl)
+command -v debootstrap >/dev/null 2>&1 || apt_pkgs+=(debootstrap)
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
     [ "$PYTHON" = python3 ] || die "PYTHON=$PYTHON not found"
-    apt_pkgs+=(python3 python3-pip)
+    apt_pkgs+=(python3 python3-venv)
+elif ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    # Debian's python3 makes virtual environments only with python3-venv (ensurepip).
+    [ "$(command -v "$PYTHON")" = /usr/bin/python3 ] \
+        || die "$PYTHON cannot create virtual environments (no venv/ensurepip module)"
+    apt_pkgs+=(python3-venv)
 fi
 if [ "${#apt_pkgs[@]}" -gt 0 ]; then
     apt_install "${apt_pkgs[@]}"
     have_pg_server || die "postgresql installed but initdb/pg_ctl not found"
-fi
-
-# ---------------------------------------------------------------- Python packages
-# One interpreter start; find_spec/metadata avoid importing the (slow) packages.
-py_out=$("$PYTHON" - <<'PY'
-import importlib.util as u, importlib.metadata as m
-def ver(dist):
-    try:
-        return m.version(dist)
-    except m.PackageNotFoundError:
-        return None
-missing = []
-v = ver("moto")
-if (v is None or int(v.split(".")[0]) != 5
-        or not all(u.find_spec(x) for x in ("moto", "flask", "flask_cors", "werkzeug"))):
-    missing.append("moto[server]>=5,<6")
-for mod, req in (("pyarrow", "pyarrow"), ("duckdb", "duckdb"), ("boto3", "boto3")):
-    if u.find_spec(mod) is None:
-        missing.append(req)
-print("\n".join(missing))
-PY
-) || die "$PYTHON failed to check installed packages"
-py_missing=()
-[ -z "$py_out" ] || mapfile -t py_missing <<<"$py_out"
-if [ "${#py_missing[@]}" -gt 0 ]; then
-    if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
-        [ "$(command -v "$PYTHON")" = /usr/bin/python3 ] || die "$PYTHON has no pip (try: $PYTHON -m ensurepip)"
-        apt_install python3-pip
-    fi
-    export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1
-    # Debian's system python is "externally managed" (PEP 668); we are a throwaway test box.
-    if "$PYTHON" -c 'import os,sys,sysconfig; sys.exit(0 if sys.prefix==sys.base_prefix and os.path.exists(os.path.join(sysconfig.get_paths()["stdlib"],"EXTERNALLY-MANAGED")) else 1)'; then
-        export PIP_BREAK_SYSTEM_PACKAGES=1
-    fi
-    pip_cmd=("$PYTHON" -m pip install --quiet)
-    if [ "$(id -u)" -ne 0 ] && ! "$PYTHON" -c 'import os,sys,sysconfig; sys.exit(0 if os.access(sysconfig.get_paths()["purelib"], os.W_OK) else 1)'; then
-        pip_cmd+=(--user)
-    fi
-    # flask/flask-cors come with the [server] extra; listed explicitly to be sure.
-    extra=()
-    for p in "${py_missing[@]}"; do
-        case $p in moto*) extra+=(flask flask-cors) ;; esac
-    done
-    quiet "${pip_cmd[@]}" "${py_missing[@]}" "${extra[@]}" || die "pip install ${py_missing[*]} failed"
-    # pyenv: make newly installed console scripts (moto_server) visible as shims.
-    if command -v pyenv >/dev/null 2>&1; then pyenv rehash >/dev/null 2>&1 || true; fi
 fi
 exit 0

@@ -1,59 +1,55 @@
 #!/usr/bin/env bash
 # pg.sh — throwaway PostgreSQL cluster for tests/demo/bench.
 #
-# Usage: scripts/pg.sh start|stop|status|env DIR        (e.g. DIR=/work/main/.work/pg)
+# Usage: scripts/pg.sh start|stop|status|env DIR        (e.g. DIR=.work/pg)
 #
-#   start   initdb (first time) + start the cluster; waits for pg_isready; ensures role
+#   start   creates the cluster (initdb) + starts it; waits for pg_isready; ensures role
 #           `koku` (LOGIN SUPERUSER, password koku-test-password) and database `koku`.
 #           No-op if already running.
-#   stop    pg_ctl stop -m fast; no-op if not running.
+#   stop    pg_ctl stop -m fast, then removes the cluster; no-op if not running.
 #   status  exit 0 if running, 3 if not.
 #   env     prints `export ...` lines for eval: DATABASE_URL, PGHOST, PGPORT, PGUSER,
 #           PGPASSWORD, PGDATABASE, PG_TEST_CA, PG_TEST_TLS_URL.
 #
-# Layout of DIR: data/ (cluster), port (chosen TCP port), log (server log),
-#                tls/ (ca.crt, ca.key, server.crt, server.key), .s.PGSQL.<port> (socket).
+# DIR is the caller's state directory: rundir (the path of the cluster's run directory), port
+# (the chosen TCP port), log (the server log of the last cluster, kept on stop), .lock.
+# The cluster itself lives in a run directory of its own, RUN = a fresh `mktemp -d` under
+# PG_RUN_PARENT (default /tmp, world-traversable), owned by the server user: data/ (the cluster,
+# 0700), tls/ (ca.crt, ca.key, server.crt, server.key), log, .s.PGSQL.<port> (socket). As root the
+# server runs as an unprivileged user who may be unable to enter DIR (a checkout under /root or a
+# `mktemp -d` directory is 0700), so nothing of the server's is kept there, and no permission of
+# the caller's directories is changed. `stop` removes RUN; a RUN left by a crash or a reboot is
+# replaced on the next start. Each start is a fresh, empty cluster.
 #
 # The server listens on 127.0.0.1 only, auth is `trust` for local/loopback connections,
 # TLS is on but not required (plain and TLS connections are both accepted); the server
-# cert is issued by DIR/tls/ca.crt for DNS:localhost and IP:127.0.0.1, so
+# cert is issued by RUN/tls/ca.crt for DNS:localhost, DNS:host.docker.internal (the host as
+# containers see it: tests/lambda_emulation's `sam local invoke`) and IP:127.0.0.1, so
 #   psql "host=localhost port=$PGPORT sslmode=verify-full sslrootcert=$PG_TEST_CA ..."
 # works. Durability is switched off (fsync, synchronous_commit, full_page_writes).
 #
 # Environment:
-#   PG_PORT=N      preferred port (default: the one remembered in DIR/port, else 54329);
-#                  if busy, the next free one is used and remembered in DIR/port.
-#   PG_TLS=0       don't enable TLS (default: enabled).
-#   PG_AUTH=...    pg_hba method for TCP loopback connections (default: trust;
-#                  e.g. scram-sha-256 to make the password matter).
-#   PG_USER=...    OS user that runs the server when invoked as root (default: pgtest,
-#                  created as a system user if missing).
+#   PG_PORT=N          preferred port (default: the one remembered in DIR/port, else 54329);
+#                      if busy, the next free one is used and remembered in DIR/port.
+#   PG_TLS=0           don't enable TLS (default: enabled).
+#   PG_AUTH=...        pg_hba method for TCP loopback connections (default: trust;
+#                      e.g. scram-sha-256 to make the password matter).
+#   PG_USER=...        OS user that runs the server when invoked as root (default: pgtest,
+#                      created as a system user if missing).
+#   PG_RUN_PARENT=...  where run directories are made (default: /tmp); PG_USER must be able
+#                      to traverse it.
 set -euo pipefail
 
 PROG=pg.sh
+NOUN=cluster
 DB_NAME=koku
 DB_ROLE=koku
 DB_PASSWORD=koku-test-password
 DEFAULT_PORT=54329
-
-die() { echo "$PROG: error: $*" >&2; exit 1; }
-usage() { echo "usage: $PROG start|stop|status|env DIR" >&2; exit 2; }
-
-[ $# -eq 2 ] || usage
-CMD=$1
-case $CMD in start|stop|status|env) ;; *) usage ;; esac
-[ -n "$2" ] || usage
-if [ ! -d "$2" ]; then
-    case $CMD in
-        start) mkdir -p -- "$2" || die "cannot create directory $2" ;;
-        stop) exit 0 ;;
-        status) echo "not running"; exit 3 ;;
-        env) die "no cluster in $2 (run: $PROG start $2)" ;;
-    esac
-fi
-DIR=$(cd -- "$2" && pwd -P)
-DATA=$DIR/data
-TLS=$DIR/tls
+RUN_MARK=.ocp-summary-pg   # in RUN: the DIR it belongs to (checked before RUN is removed)
+# shellcheck source=lib/service.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib/service.sh"
+service_args "$@"
 
 # Keep the caller's libpq settings (PGHOST, PGSSLMODE, ...) out of our internal psql calls.
 for v in $(compgen -e); do
@@ -91,82 +87,85 @@ ensure_user() {
     fi
 }
 
-# Run a command as the cluster owner (pgtest when we are root), from inside DIR.
+# Run a command as the cluster owner (pgtest when we are root), from inside RUN.
 # fd 9 (our lock) is closed so the postmaster does not inherit it.
 as_pg() {
     if [ "$IS_ROOT" -eq 1 ]; then
-        (cd "$DIR" && runuser -u "$RUN_USER" -- "$@") 9>&-
+        (cd "$RUN" && runuser -u "$RUN_USER" -- "$@") 9>&-
     else
-        (cd "$DIR" && "$@") 9>&-
+        (cd "$RUN" && "$@") 9>&-
     fi
 }
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 is_running() {
-    [ -f "$DATA/PG_VERSION" ] && [ -f "$DATA/postmaster.pid" ] || return 1
+    [ -n "$RUN" ] && [ -f "$DATA/PG_VERSION" ] && [ -f "$DATA/postmaster.pid" ] || return 1
     as_pg "$BIN/pg_ctl" status -D "$DATA" >/dev/null 2>&1
 }
 
-read_port() {
-    local p=""
-    [ -f "$DIR/port" ] && p=$(tr -dc '0-9' <"$DIR/port")
-    echo "$p"
+# ---------------------------------------------------------------- the run directory
+# RUN, DATA and TLS of the cluster recorded in DIR/rundir, if that is still ours (else all empty).
+load_run() {
+    RUN="" DATA="" TLS=""
+    local r=""
+    [ -f "$DIR/rundir" ] && r=$(cat "$DIR/rundir")
+    [[ $r == /* ]] && [ -d "$r" ] && [ "$(cat "$r/$RUN_MARK" 2>/dev/null)" = "$DIR" ] || return 0
+    RUN=$r DATA=$r/data TLS=$r/tls
 }
 
-# Shell-quote for `eval`: bare when safe, single-quoted otherwise.
-sh_quote() {
-    if [[ $1 =~ ^[A-Za-z0-9_./:@%+=,-]+$ ]]; then
-        printf '%s' "$1"
-    else
-        printf "'%s'" "${1//\'/\'\\\'\'}"
+# A fresh run directory for the server user, recorded in DIR/rundir.
+new_run() {
+    local parent=${PG_RUN_PARENT:-/tmp}
+    [ -d "$parent" ] || die "PG_RUN_PARENT=$parent is not a directory"
+    RUN=$(mktemp -d "$parent/ocp-summary-pg.XXXXXX") || die "cannot create a directory in $parent"
+    echo "$DIR" >"$RUN/$RUN_MARK"
+    echo "$RUN" >"$DIR/rundir"   # first, so that whatever fails below, the next start removes it
+    chmod 755 "$RUN"   # data/ itself is 0700; tls/ca.crt stays readable for clients
+    if [ "$IS_ROOT" -eq 1 ]; then
+        chown -R "$RUN_USER:" "$RUN"
+        runuser -u "$RUN_USER" -- test -w "$RUN" -a -x "$RUN" \
+            || die "user $RUN_USER cannot use $RUN (every directory above it must be traversable by others; set PG_RUN_PARENT)"
     fi
+    DATA=$RUN/data TLS=$RUN/tls
 }
-emit() { printf 'export %s=%s\n' "$1" "$(sh_quote "$2")"; }
+
+# Removes RUN (the cluster is stopped), keeping its server log as DIR/log.
+drop_run() {
+    [ -n "$RUN" ] || return 0
+    if [ -f "$RUN/log" ]; then cp -f -- "$RUN/log" "$DIR/log" 2>/dev/null || true; fi
+    rm -rf -- "$RUN"
+    rm -f -- "$DIR/rundir"
+    RUN="" DATA="" TLS=""
+}
 
 conf_quote() { printf "'%s'" "${1//\'/\'\'}"; }
 
-lock() {
-    exec 9>>"$DIR/.lock"
-    flock -w 120 9 || die "timed out waiting for lock $DIR/.lock"
-}
-
 # ---------------------------------------------------------------- TLS material
+# A CA and a server certificate it issued, fresh for each cluster (in RUN/tls).
 make_tls() {
     command -v openssl >/dev/null 2>&1 || die "openssl not found; run scripts/install-deps.sh"
     mkdir -p "$TLS"
     chmod 755 "$TLS"
-    local regen_server=0
-    if [ ! -s "$TLS/ca.crt" ] || [ ! -s "$TLS/ca.key" ] \
-        || ! openssl x509 -in "$TLS/ca.crt" -noout -checkend 86400 >/dev/null 2>&1; then
-        rm -f "$TLS"/ca.* "$TLS"/server.*
-        (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
-            -keyout "$TLS/ca.key" -out "$TLS/ca.crt" -subj "/CN=koku test CA" \
-            -addext "basicConstraints=critical,CA:TRUE" \
-            -addext "keyUsage=critical,keyCertSign,cRLSign" >/dev/null 2>&1) \
-            || die "openssl: cannot create CA in $TLS"
-        regen_server=1
-    fi
-    if [ "$regen_server" -eq 1 ] || [ ! -s "$TLS/server.crt" ] || [ ! -s "$TLS/server.key" ] \
-        || ! openssl x509 -in "$TLS/server.crt" -noout -checkend 86400 >/dev/null 2>&1; then
-        local ext
-        ext=$(mktemp)
-        cat >"$ext" <<'EOF'
+    local ext=$TLS/server.ext
+    cat >"$ext" <<'EOF'
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost,IP:127.0.0.1
+subjectAltName = DNS:localhost,DNS:host.docker.internal,IP:127.0.0.1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid,issuer
 EOF
-        (umask 077 && openssl req -new -newkey rsa:2048 -nodes -sha256 \
-            -keyout "$TLS/server.key" -out "$TLS/server.csr" -subj "/CN=localhost" >/dev/null 2>&1 \
-            && openssl x509 -req -sha256 -days 825 -in "$TLS/server.csr" \
-                -CA "$TLS/ca.crt" -CAkey "$TLS/ca.key" -CAcreateserial \
-                -extfile "$ext" -out "$TLS/server.crt" >/dev/null 2>&1) \
-            || { rm -f "$ext"; die "openssl: cannot create server certificate in $TLS"; }
-        rm -f "$ext" "$TLS/server.csr"
-    fi
+    (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+        -keyout "$TLS/ca.key" -out "$TLS/ca.crt" -subj "/CN=koku test CA" \
+        -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" >/dev/null 2>&1) \
+        || die "openssl: cannot create CA in $TLS"
+    (umask 077 && openssl req -new -newkey rsa:2048 -nodes -sha256 \
+        -keyout "$TLS/server.key" -out "$TLS/server.csr" -subj "/CN=localhost" >/dev/null 2>&1 \
+        && openssl x509 -req -sha256 -days 825 -in "$TLS/server.csr" \
+            -CA "$TLS/ca.crt" -CAkey "$TLS/ca.key" -CAcreateserial \
+            -extfile "$ext" -out "$TLS/server.crt" >/dev/null 2>&1) \
+        || die "openssl: cannot create server certificate in $TLS"
+    rm -f "$ext" "$TLS/server.csr"
     chmod 600 "$TLS/server.key" "$TLS/ca.key"
     chmod 644 "$TLS/ca.crt" "$TLS/server.crt"
     if [ "$IS_ROOT" -eq 1 ]; then chown -R "$RUN_USER:" "$TLS"; fi
@@ -174,22 +173,11 @@ EOF
 
 # ---------------------------------------------------------------- cluster setup
 init_cluster() {
-    local major
-    major=$("$BIN/pg_ctl" --version | awk '{print $3}' | cut -d. -f1)
-    if [ -f "$DATA/PG_VERSION" ] && [ "$(cat "$DATA/PG_VERSION")" != "$major" ]; then
-        echo "$PROG: note: $DATA is for PostgreSQL $(cat "$DATA/PG_VERSION"), server is $major; re-initialising" >&2
-        rm -rf -- "$DATA"
-    fi
-    if [ -d "$DATA" ] && [ ! -f "$DATA/PG_VERSION" ]; then
-        rm -rf -- "$DATA"   # leftover of an interrupted initdb
-    fi
-    if [ ! -d "$DATA" ]; then
-        local out
-        out=$(as_pg "$BIN/initdb" -D "$DATA" -U postgres -A trust -E UTF8 --locale=C \
-                  --no-sync --no-instructions 2>&1) \
-            || { echo "$out" >&2; rm -rf -- "$DATA"; die "initdb failed"; }
-        echo "include_if_exists = 'koku_test.conf'" >>"$DATA/postgresql.conf"
-    fi
+    local out
+    out=$(as_pg "$BIN/initdb" -D "$DATA" -U postgres -A trust -E UTF8 --locale=C \
+              --no-sync --no-instructions 2>&1) \
+        || { echo "$out" >&2; die "initdb failed"; }
+    echo "include_if_exists = 'koku_test.conf'" >>"$DATA/postgresql.conf"
 }
 
 write_config() {
@@ -199,7 +187,7 @@ write_config() {
         echo "# Written by scripts/pg.sh on every start; throwaway test cluster."
         echo "listen_addresses = '127.0.0.1'"
         echo "port = $port"
-        echo "unix_socket_directories = $(conf_quote "$DIR")"
+        echo "unix_socket_directories = $(conf_quote "$RUN")"
         echo "max_connections = 200"
         echo "shared_buffers = 256MB"
         echo "fsync = off"
@@ -229,21 +217,9 @@ EOF
     chmod 600 "$f" "$DATA/pg_hba.conf"
 }
 
-choose_port() {
-    local p=${PG_PORT:-}
-    [ -n "$p" ] || p=$(read_port)
-    [ -n "$p" ] || p=$DEFAULT_PORT
-    [[ $p =~ ^[0-9]+$ ]] && [ "$p" -ge 1 ] && [ "$p" -le 65335 ] || die "invalid port '$p' (PG_PORT?)"
-    for _ in $(seq 0 200); do
-        if ! port_busy "$p"; then echo "$p"; return 0; fi
-        p=$((p + 1))
-    done
-    die "no free TCP port found near ${PG_PORT:-$DEFAULT_PORT}"
-}
-
 ensure_db() {
     local port=$1 out
-    out=$("$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DIR" -p "$port" -U postgres -d postgres 2>&1 <<SQL
+    out=$("$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$RUN" -p "$port" -U postgres -d postgres 2>&1 <<SQL
 SET client_min_messages = warning;
 DO \$\$
 BEGIN
@@ -270,52 +246,50 @@ PG_ISREADY=$BIN/pg_isready
 
 cmd_start() {
     ensure_user
-    if [ "$IS_ROOT" -eq 1 ]; then
-        chown "$RUN_USER:" "$DIR"
-        runuser -u "$RUN_USER" -- test -w "$DIR" -a -x "$DIR" \
-            || die "user $RUN_USER cannot access $DIR (check permissions of its parent directories)"
-    fi
-    chmod 755 "$DIR"   # data/ itself is 0700; tls/ca.crt stays readable for clients
     lock
+    load_run
     local port
     if is_running; then
-        port=$(read_port)
+        port=$(read_digits "$DIR/port")
         [ -n "$port" ] || die "cluster in $DATA is running but $DIR/port is missing"
     else
+        drop_run   # a cluster that is not running (a crash, or gone with a reboot) is not reused
+        new_run
         init_cluster
-        if [ "${PG_TLS:-1}" = 0 ]; then rm -rf -- "$TLS"; else make_tls; fi
-        port=$(choose_port)
+        if [ "${PG_TLS:-1}" != 0 ]; then make_tls; fi
+        port=$(choose_port "${PG_PORT:-}" PG_PORT)
         write_config "$port"
         echo "$port" >"$DIR/port"
-        if [ "$IS_ROOT" -eq 1 ]; then
-            touch "$DIR/log" && chown "$RUN_USER:" "$DIR/log"
-        fi
-        if ! as_pg "$BIN/pg_ctl" start -D "$DATA" -l "$DIR/log" -w -t 60 -s >/dev/null 2>&1; then
-            echo "---- last lines of $DIR/log ----" >&2
-            tail -n 20 "$DIR/log" >&2 || true
+        if ! as_pg "$BIN/pg_ctl" start -D "$DATA" -l "$RUN/log" -w -t 60 -s >/dev/null 2>&1; then
+            echo "---- last lines of $RUN/log ----" >&2
+            tail -n 20 "$RUN/log" >&2 || true
             die "PostgreSQL failed to start (port $port)"
         fi
     fi
     local i
     for i in $(seq 1 120); do
         "$PG_ISREADY" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -t 2 && break
-        [ "$i" -lt 120 ] || die "pg_isready never succeeded on 127.0.0.1:$port (see $DIR/log)"
+        [ "$i" -lt 120 ] || die "pg_isready never succeeded on 127.0.0.1:$port (see $RUN/log)"
         sleep 0.25
     done
     ensure_db "$port"
 }
 
 cmd_stop() {
-    [ -f "$DATA/PG_VERSION" ] || return 0
+    [ -f "$DIR/rundir" ] || return 0
     lock
-    is_running || return 0
-    as_pg "$BIN/pg_ctl" stop -D "$DATA" -m fast -w -t 60 -s >/dev/null 2>&1 \
-        || die "pg_ctl stop failed (see $DIR/log)"
+    load_run
+    if is_running; then
+        as_pg "$BIN/pg_ctl" stop -D "$DATA" -m fast -w -t 60 -s >/dev/null 2>&1 \
+            || die "pg_ctl stop failed (see $RUN/log)"
+    fi
+    drop_run
 }
 
 cmd_status() {
+    load_run
     if is_running; then
-        echo "running on 127.0.0.1:$(read_port) (data $DATA)"
+        echo "running on 127.0.0.1:$(read_digits "$DIR/port") (data $DATA)"
     else
         echo "not running"
         exit 3
@@ -324,8 +298,9 @@ cmd_status() {
 
 cmd_env() {
     local port
-    port=$(read_port)
-    [ -n "$port" ] || die "no cluster in $DIR (run: $PROG start $DIR)"
+    load_run
+    port=$(read_digits "$DIR/port")
+    [ -n "$RUN" ] && [ -n "$port" ] || die "no cluster in $DIR (run: $PROG start $DIR)"
     local url="postgres://$DB_ROLE:$DB_PASSWORD@127.0.0.1:$port/$DB_NAME"
     emit DATABASE_URL "$url"
     emit PGHOST 127.0.0.1
@@ -340,9 +315,4 @@ cmd_env() {
     fi
 }
 
-case $CMD in
-    start) cmd_start ;;
-    stop) cmd_stop ;;
-    status) cmd_status ;;
-    env) cmd_env ;;
-esac
+"cmd_$CMD"   # start, stop, status or env (service_args checked it)

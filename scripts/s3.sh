@@ -17,38 +17,18 @@
 # Environment:
 #   S3_PORT=N    preferred port (default: the one remembered in DIR/port, else 54330);
 #                if busy, the next free one is used and remembered in DIR/port.
-#   PYTHON=...   interpreter that has moto[server] (default: python3).
+#   PYTHON=...   interpreter that has moto[server] (default: python3 from PATH, which
+#                with-services.sh and demo/run.sh make the project's environment, .work/venv).
 set -euo pipefail
 
 PROG=s3.sh
+NOUN=server
 DEFAULT_PORT=54330
-
-die() { echo "$PROG: error: $*" >&2; exit 1; }
-usage() { echo "usage: $PROG start|stop|status|env DIR" >&2; exit 2; }
-
-[ $# -eq 2 ] || usage
-CMD=$1
-case $CMD in start|stop|status|env) ;; *) usage ;; esac
-[ -n "$2" ] || usage
-if [ ! -d "$2" ]; then
-    case $CMD in
-        start) mkdir -p -- "$2" || die "cannot create directory $2" ;;
-        stop) exit 0 ;;
-        status) echo "not running"; exit 3 ;;
-        env) die "no server in $2 (run: $PROG start $2)" ;;
-    esac
-fi
-DIR=$(cd -- "$2" && pwd -P)
+# shellcheck source=lib/service.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib/service.sh"
+service_args "$@"
 
 # ---------------------------------------------------------------- helpers
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-read_file_digits() {
-    local v=""
-    [ -f "$1" ] && v=$(tr -dc '0-9' <"$1")
-    echo "$v"
-}
-
 # Alive, not a zombie, and really our moto (guards against pid reuse).
 pid_is_moto() {
     local pid=$1 state
@@ -58,7 +38,7 @@ pid_is_moto() {
     tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'moto' || return 1
 }
 
-is_running() { pid_is_moto "$(read_file_digits "$DIR/pid")"; }
+is_running() { pid_is_moto "$(read_digits "$DIR/pid")"; }
 
 # Any HTTP response to GET / counts (moto answers with an S3 ListBuckets document).
 http_ok() (
@@ -69,52 +49,26 @@ http_ok() (
     [[ $line == HTTP/* ]]
 )
 
-lock() {
-    exec 9>>"$DIR/.lock"
-    flock -w 120 9 || die "timed out waiting for lock $DIR/.lock"
-}
-
-sh_quote() {
-    if [[ $1 =~ ^[A-Za-z0-9_./:@%+=,-]+$ ]]; then
-        printf '%s' "$1"
-    else
-        printf "'%s'" "${1//\'/\'\\\'\'}"
-    fi
-}
-emit() { printf 'export %s=%s\n' "$1" "$(sh_quote "$2")"; }
-
-choose_port() {
-    local p=${S3_PORT:-}
-    [ -n "$p" ] || p=$(read_file_digits "$DIR/port")
-    [ -n "$p" ] || p=$DEFAULT_PORT
-    [[ $p =~ ^[0-9]+$ ]] && [ "$p" -ge 1 ] && [ "$p" -le 65335 ] || die "invalid port '$p' (S3_PORT?)"
-    for _ in $(seq 0 200); do
-        if ! port_busy "$p"; then echo "$p"; return 0; fi
-        p=$((p + 1))
-    done
-    die "no free TCP port found near ${S3_PORT:-$DEFAULT_PORT}"
-}
-
 # ---------------------------------------------------------------- commands
 cmd_start() {
     lock
     local port pid
     if is_running; then
-        port=$(read_file_digits "$DIR/port")
+        port=$(read_digits "$DIR/port")
         [ -n "$port" ] || die "moto is running (pid $(cat "$DIR/pid")) but $DIR/port is missing"
         http_ok "$port" 2>/dev/null || die "moto (pid $(cat "$DIR/pid")) is running but not answering on 127.0.0.1:$port"
         return 0
     fi
     local python=${PYTHON:-python3} py
-    command -v "$python" >/dev/null 2>&1 || die "$python not found; run scripts/install-deps.sh"
+    command -v "$python" >/dev/null 2>&1 || die "$python not found; run scripts/install-deps.sh, then scripts/venv.sh .work/venv requirements.txt"
     # Resolve the real interpreter (e.g. behind pyenv shims) so that DIR/pid is the server's pid.
     local rc=0
     py=$("$python" -c 'import sys, importlib.util as u
 print(sys.executable)
 sys.exit(0 if all(u.find_spec(m) for m in ("moto", "flask", "flask_cors")) else 3)') || rc=$?
-    [ "$rc" -ne 3 ] || die "moto[server] is not installed for $py; run scripts/install-deps.sh"
+    [ "$rc" -ne 3 ] || die "moto[server] is not installed for $py; make the project's environment (scripts/venv.sh .work/venv requirements.txt) and put .work/venv/bin first on PATH, as scripts/with-services.sh does"
     [ "$rc" -eq 0 ] && [ -x "$py" ] || die "cannot run $python"
-    port=$(choose_port)
+    port=$(choose_port "${S3_PORT:-}" S3_PORT)
     echo "$port" >"$DIR/port"
     rm -f "$DIR/pid"
     {
@@ -143,7 +97,7 @@ cmd_stop() {
     [ -f "$DIR/pid" ] || return 0
     lock
     local pid
-    pid=$(read_file_digits "$DIR/pid")
+    pid=$(read_digits "$DIR/pid")
     if pid_is_moto "$pid"; then
         kill -TERM "$pid" 2>/dev/null || true
         for _ in $(seq 1 100); do
@@ -161,7 +115,7 @@ cmd_stop() {
 
 cmd_status() {
     if is_running; then
-        echo "running on 127.0.0.1:$(read_file_digits "$DIR/port") (pid $(read_file_digits "$DIR/pid"))"
+        echo "running on 127.0.0.1:$(read_digits "$DIR/port") (pid $(read_digits "$DIR/pid"))"
     else
         echo "not running"
         exit 3
@@ -170,7 +124,7 @@ cmd_status() {
 
 cmd_env() {
     local port
-    port=$(read_file_digits "$DIR/port")
+    port=$(read_digits "$DIR/port")
     [ -n "$port" ] || die "no server in $DIR (run: $PROG start $DIR)"
     emit AWS_ENDPOINT_URL_S3 "http://127.0.0.1:$port"
     emit AWS_ENDPOINT_URL_SQS "http://127.0.0.1:$port"
@@ -182,9 +136,4 @@ cmd_env() {
     emit AWS_EC2_METADATA_DISABLED true
 }
 
-case $CMD in
-    start) cmd_start ;;
-    stop) cmd_stop ;;
-    status) cmd_status ;;
-    env) cmd_env ;;
-esac
+"cmd_$CMD"   # start, stop, status or env (service_args checked it)

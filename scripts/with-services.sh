@@ -5,16 +5,22 @@
 #   e.g. scripts/with-services.sh cargo test --workspace
 #        scripts/with-services.sh bash -c 'psql "$DATABASE_URL" -c "select 1"'
 #
-# Steps: scripts/install-deps.sh (fast when all present), scripts/pg.sh start
-# $WORK_DIR/pg, scripts/s3.sh start $WORK_DIR/s3, eval both `env` outputs (DATABASE_URL,
-# PG*, PG_TEST_CA, PG_TEST_TLS_URL, AWS_ENDPOINT_URL_S3/SQS, AWS_* credentials, ...),
-# run CMD, then stop both services (also on error/Ctrl-C) and exit with CMD's status.
+# Steps: scripts/install-deps.sh (Debian packages; fast when all present), scripts/venv.sh
+# $PY_VENV (the project's Python tools from the pinned requirements; fast when current) put
+# first on PATH, scripts/pg.sh start $WORK_DIR/pg, scripts/s3.sh start $WORK_DIR/s3, eval both
+# `env` outputs (DATABASE_URL, PG*, PG_TEST_CA, PG_TEST_TLS_URL, AWS_ENDPOINT_URL_S3/SQS, AWS_*
+# credentials, ...), run CMD, then stop both services (also on error/Ctrl-C) and exit with
+# CMD's status.
 #
 # Environment:
 #   WORK_DIR=...       state directory (default: <repo>/.work)
 #   KEEP_SERVICES=1    leave both services running afterwards (stop them later with
 #                      scripts/pg.sh stop $WORK_DIR/pg; scripts/s3.sh stop $WORK_DIR/s3)
 #   SKIP_INSTALL=1     don't run install-deps.sh
+#   PY_VENV=...        the virtual environment (default: $WORK_DIR/venv)
+#   PY_REQUIREMENTS=.. its requirements files, space-separated, relative to the checkout
+#                      (default: requirements.txt; `make bench` adds requirements-bench.txt,
+#                      in its own environment)
 #   PG_PORT, S3_PORT, PG_TLS, PG_AUTH, PYTHON   passed through to pg.sh / s3.sh
 set -euo pipefail
 
@@ -49,6 +55,11 @@ trap 'exit 129' HUP
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
     "$SCRIPTS/install-deps.sh"
 fi
+PY_VENV=${PY_VENV:-$WORK_DIR/venv}
+case $PY_VENV in /*) ;; *) PY_VENV=$PWD/$PY_VENV ;; esac
+read -r -a requirements <<<"${PY_REQUIREMENTS:-requirements.txt}"
+(cd "$ROOT" && "$SCRIPTS/venv.sh" "$PY_VENV" "${requirements[@]}")
+export PATH="$PY_VENV/bin:$PATH" PY_VENV
 "$SCRIPTS/pg.sh" start "$PG_DIR"
 "$SCRIPTS/s3.sh" start "$S3_DIR"
 pg_env=$("$SCRIPTS/pg.sh" env "$PG_DIR")

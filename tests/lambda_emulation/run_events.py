@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Runs every sample event in events/ through the real release binaries under `cargo lambda watch`.
+"""Runs every sample event in events/ through the real release binaries under `cargo lambda watch`
+(default) or `sam local invoke` (--via sam: a container per invocation; see sam_local.py).
 
-    scripts/with-services.sh tests/lambda_emulation/run_events.sh
+    scripts/with-services.sh tests/lambda_emulation/run_events.sh [--via cargo-lambda|sam]
 
 The emulator is cargo-lambda's Lambda control plane (`cargo lambda watch --only-lambda-apis`): it
 serves the Runtime API and the Invoke API on 127.0.0.1. The functions are target/release/ingest and
@@ -25,12 +26,14 @@ Steps:
 Prints `N passed, M failed` last; exits 1 on any failure.
 
 Environment: DATABASE_URL and AWS_ENDPOINT_URL_S3 etc. (scripts/with-services.sh sets them);
-LAMBDA_EMULATION_SCHEMA (default lambda_emulation), LAMBDA_EMULATION_PORT (default: a free one),
-CARGO_LAMBDA (path of the cargo-lambda binary; run_events.sh finds or installs one).
+LAMBDA_EMULATION_SCHEMA (default lambda_emulation, with --via sam sam_local), LAMBDA_EMULATION_PORT
+(default: a free one), CARGO_LAMBDA and SAM (paths of the cargo-lambda and sam commands; run_events.sh
+sets them).
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -49,6 +52,7 @@ ROOT = HERE.parents[1]
 EVENTS = ROOT / "events"
 sys.path.insert(0, str(EVENTS))
 import generate as gen  # noqa: E402  (events/generate.py)
+from sam_local import SamLocal  # noqa: E402  (tests/lambda_emulation/sam_local.py)
 
 SCHEMA = os.environ.get("LAMBDA_EMULATION_SCHEMA", "lambda_emulation")
 # prebuilt: `cargo lambda watch --only-lambda-apis` + target/release/{ingest,rollup} started here
@@ -236,13 +240,21 @@ def outcome_is(result: object, outcome: str, key: str | None = None) -> tuple[bo
 
 
 def main() -> int:
+    global SCHEMA
+    ap = argparse.ArgumentParser(description="Every file in events/ through a Lambda runtime emulation.")
+    ap.add_argument("--via", choices=("cargo-lambda", "sam"), default="cargo-lambda",
+                    help="cargo lambda watch with the release binaries (default), or sam local invoke")
+    via = ap.parse_args().via
+    if via == "sam":
+        SCHEMA = os.environ.get("LAMBDA_EMULATION_SCHEMA", "sam_local")
     for var in ("DATABASE_URL", "AWS_ENDPOINT_URL_S3"):
         if not os.environ.get(var):
             log(f"error: {var} is not set; run under scripts/with-services.sh")
             return 2
-    cargo_lambda = os.environ.get("CARGO_LAMBDA") or shutil.which("cargo-lambda")
-    if not cargo_lambda:
-        log("error: cargo-lambda not found (run via tests/lambda_emulation/run_events.sh)")
+    tool = "sam" if via == "sam" else "cargo-lambda"
+    runner = os.environ.get(tool.upper().replace("-", "_")) or shutil.which(tool)
+    if not runner:
+        log(f"error: {tool} not found (run via tests/lambda_emulation/run_events.sh)")
         return 2
     for function in ("ingest", "rollup"):
         if not (ROOT / "target" / "release" / function).exists():
@@ -275,6 +287,10 @@ def main() -> int:
         # `CREATE SCHEMA IF NOT EXISTS` run concurrently can fail one of them (see docs/DEPLOY.md).
         psql(f'SET client_min_messages = warning; DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE; '
              f'CREATE SCHEMA "{SCHEMA}"')
+        if via == "sam":
+            emulator = SamLocal(runner, ROOT, work, SCHEMA)
+            emulator.start()
+            log(emulator.describe())
         env = dict(os.environ)
         env.update({
             "DB_SCHEMA": SCHEMA,
@@ -292,11 +308,12 @@ def main() -> int:
             tls = "verify-full TLS to localhost"
         else:
             tls = "DATABASE_URL"
-        port = int(os.environ.get("LAMBDA_EMULATION_PORT") or free_port())
-        emulator = Emulator(cargo_lambda, port, work, env)
-        emulator.start()
-        log(f"cargo lambda watch ({MODE}) on 127.0.0.1:{port}; functions ingest, rollup "
-            f"(target/release); schema {SCHEMA}; database via {tls}")
+        if emulator is None:
+            port = int(os.environ.get("LAMBDA_EMULATION_PORT") or free_port())
+            emulator = Emulator(runner, port, work, env)
+            emulator.start()
+            log(f"cargo lambda watch ({MODE}) on 127.0.0.1:{port}; functions ingest, rollup "
+                f"(target/release); schema {SCHEMA}; database via {tls}")
 
         def invoke(function: str, name: str):
             t0 = time.monotonic()

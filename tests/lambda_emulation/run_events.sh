@@ -1,41 +1,30 @@
 #!/usr/bin/env bash
-# run_events.sh — every event in events/ through the release binaries under `cargo lambda watch`.
+# run_events.sh — every event in events/ through the release binaries under a Lambda runtime
+# emulation: `cargo lambda watch` (default), or `sam local invoke` in containers (--via sam).
 #
-# Usage: scripts/with-services.sh tests/lambda_emulation/run_events.sh
+# Usage: scripts/with-services.sh tests/lambda_emulation/run_events.sh [--via cargo-lambda|sam]
 #
 # Needs the services' environment (DATABASE_URL, AWS_ENDPOINT_URL_S3, ...: with-services.sh sets
-# it) and target/release/{ingest,rollup} (built here with `cargo build --release --bins -p ingest
-# -p rollup` only if missing). cargo-lambda comes from PATH, $CARGO_LAMBDA, .work/venv-sam or
-# .work/venv-cargo-lambda; if none has it, it is pip-installed into .work/venv-cargo-lambda (PyPI
-# package cargo-lambda: one binary, plus ziglang that the emulator does not use).
+# it, and puts the project's Python environment first on PATH) and target/release/{ingest,rollup}
+# (built here with `cargo build --release --bins -p ingest -p rollup` only if missing).
+# cargo-lambda and the SAM CLI come from the pinned environment SAM_VENV (default
+# $WORK_DIR/venv-sam, made from requirements-sam.txt by scripts/venv.sh when missing or stale).
+# --via sam also needs a running Docker engine and the local Lambda base image
+# (scripts/lambda-base-image.sh: built once, then cached); without an engine it stops, saying so.
 # Ends with the line `N passed, M failed`; exits non-zero on failure. See run_events.py.
 set -euo pipefail
 
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(cd -- "$HERE/../.." && pwd -P)
 WORK_DIR=${WORK_DIR:-$ROOT/.work}
+SAM_VENV=${SAM_VENV:-$WORK_DIR/venv-sam}
 PYTHON=${PYTHON:-python3}
 
-find_cargo_lambda() {
-    local c
-    for c in "${CARGO_LAMBDA:-}" "$(command -v cargo-lambda 2>/dev/null || true)" \
-             "$ROOT/.work/venv-sam/bin/cargo-lambda" "$WORK_DIR/venv-cargo-lambda/bin/cargo-lambda"; do
-        if [ -n "$c" ] && [ -x "$c" ] && "$c" lambda --version >/dev/null 2>&1; then
-            echo "$c"
-            return 0
-        fi
-    done
-    return 1
-}
-
-if ! CARGO_LAMBDA=$(find_cargo_lambda); then
-    echo "run_events.sh: installing cargo-lambda into $WORK_DIR/venv-cargo-lambda" >&2
-    mkdir -p "$WORK_DIR"
-    "$PYTHON" -m venv "$WORK_DIR/venv-cargo-lambda"
-    PIP_DISABLE_PIP_VERSION_CHECK=1 "$WORK_DIR/venv-cargo-lambda/bin/pip" install --quiet cargo-lambda
-    CARGO_LAMBDA=$(find_cargo_lambda) || { echo "run_events.sh: cargo-lambda install failed" >&2; exit 2; }
+(cd "$ROOT" && scripts/venv.sh "$SAM_VENV" requirements-sam.txt)
+export CARGO_LAMBDA=$SAM_VENV/bin/cargo-lambda SAM=$SAM_VENV/bin/sam
+if [ "${1:-}" = --via ] && [ "${2:-}" = sam ] || [ "${1:-}" = --via=sam ]; then
+    WORK_DIR=$WORK_DIR "$ROOT/scripts/lambda-base-image.sh" >/dev/null
 fi
-export CARGO_LAMBDA
 
 if [ ! -x "$ROOT/target/release/ingest" ] || [ ! -x "$ROOT/target/release/rollup" ]; then
     (cd "$ROOT" && cargo build --release --bins -p ingest -p rollup)
