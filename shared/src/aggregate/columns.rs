@@ -90,6 +90,13 @@ impl Stores {
         self.label_slots.get(slot)?.map(|_| &self.labels)
     }
 
+    /// Drops the label-map texts (see `label_sets`); false if they were not kept.
+    pub fn drop_label_texts(&mut self) -> bool {
+        let kept = self.labels.keeps_texts();
+        self.labels.drop_texts();
+        kept
+    }
+
     pub fn label_sets_mut(&mut self) -> &mut LabelSetStore {
         &mut self.labels
     }
@@ -120,8 +127,10 @@ impl Stores {
 /// A batch's columns as the GROUP BYs read them.
 pub struct DecodedBatch {
     pub rows: usize,
-    /// Rows kept: inside the month, not anomalous, of this pass's partition.
+    /// Rows kept: inside the month, not anomalous.
     pub valid: Vec<bool>,
+    /// Rows kept and of this pass's partition (the tables holding the partition key read these).
+    pub member: Vec<bool>,
     /// Per row, hours and days since the epoch (as group keys store them: `u32` of an `i32`).
     pub hours: Vec<u32>,
     pub days: Vec<u32>,
@@ -135,14 +144,22 @@ pub struct DecodedBatch {
     pub texts: Vec<Option<Vec<u32>>>,
 }
 
-/// Decodes `batch` as `binding` says. `window` is the key's month in epoch ms; rows of another
-/// partition than `partition` (by the partition key's text) are not kept.
+/// What a pass reads of each batch.
+pub struct PassFilter {
+    /// The partition of the partition key (by its text) whose rows the pass aggregates.
+    pub partition: Option<Partition>,
+    /// Per slot: read for every kept row, not only the partition's (a table of this pass that does
+    /// not hold the partition key uses it).
+    pub all_rows: Vec<bool>,
+}
+
+/// Decodes `batch` as `binding` says. `window` is the key's month in epoch ms.
 pub fn decode(
     batch: &RecordBatch,
     binding: &Binding,
     stores: &mut Stores,
     window: (i64, i64),
-    partition: Option<Partition>,
+    filter: &PassFilter,
     stats: &mut RowStats,
 ) -> Result<DecodedBatch, String> {
     let rows = batch.num_rows();
@@ -165,12 +182,20 @@ pub fn decode(
     }
     stats.rows_anomalous += drop_anomalies(&mut valid, binding, &numbers);
 
+    // The partition key comes first and decides the members; a slot only tables holding it read
+    // is read for the members alone.
+    let mut member = valid.clone();
     let mut texts: Vec<Option<Vec<u32>>> = vec![None; binding.slots.len()];
     for &s in &binding.text_slots {
         let slot = &binding.slots[s];
-        let part = partition.filter(|_| binding.partition_key == Some(s));
+        let is_key = binding.partition_key == Some(s);
+        let part = filter.partition.filter(|_| is_key);
+        let rows_read = match filter.all_rows.get(s) {
+            Some(true) if !is_key => &mut valid,
+            _ => &mut member,
+        };
         let ids = match slot.index {
-            Some(i) => text_ids(stores, s, batch.column(i), &mut valid, part)
+            Some(i) => text_ids(stores, s, batch.column(i), rows_read, part)
                 .map_err(|e| format!("column {}: {e}", slot.name))?,
             None => vec![NULL_ID; rows],
         };
@@ -193,6 +218,7 @@ pub fn decode(
     Ok(DecodedBatch {
         rows,
         valid,
+        member,
         hours,
         days,
         first_ms,

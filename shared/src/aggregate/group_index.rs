@@ -118,10 +118,29 @@ impl GroupIndex {
         key_at(&self.keys, self.width, g)
     }
 
-    /// Heap bytes held, for the memory budget.
+    /// Heap bytes held, for the memory budget: the table whole (a slot is the u32 plus one control
+    /// byte), the keys and hints in use (untouched capacity of a large vector is not resident).
     pub fn heap_bytes(&self) -> usize {
-        // A table slot is the u32 plus one control byte.
-        self.table.capacity() * 5 + self.keys.capacity() * 4 + self.hints.capacity() * 4
+        self.table.capacity() * 5 + self.keys.len() * 4 + self.hints.len() * 4
+    }
+
+    /// Keeps only the groups `kept` (ascending), renumbered in that order, in place: no second
+    /// copy of the keys exists at any time, so shrinking the state never first grows it.
+    pub fn retain(&mut self, kept: &[u32]) {
+        let width = self.width;
+        for (new, &old) in kept.iter().enumerate() {
+            let (from, to) = (old as usize * width, new * width);
+            self.keys.copy_within(from..from + width, to);
+        }
+        self.keys.truncate(kept.len() * width);
+        self.table.clear();
+        let keys = &self.keys;
+        for g in 0..kept.len() as u32 {
+            let hash = hash_key(key_at(keys, width, g));
+            self.table
+                .insert_unique(hash, g, |&g| hash_key(key_at(keys, width, g)));
+        }
+        self.hints.iter_mut().for_each(|h| *h = NO_HINT);
     }
 
     /// The keys in group order, dropping the table: what a writer needs.
@@ -141,14 +160,14 @@ pub struct GroupKeys {
 }
 
 impl GroupKeys {
-    /// The keys of `groups`, in that order.
-    pub fn gather(&self, groups: &[u32]) -> GroupKeys {
-        let mut keys = Vec::with_capacity(groups.len() * self.width);
+    /// The keys of `groups` of `index`, in that order.
+    pub fn of(index: &GroupIndex, groups: &[u32]) -> GroupKeys {
+        let mut keys = Vec::with_capacity(groups.len() * index.width);
         for &g in groups {
-            keys.extend_from_slice(key_at(&self.keys, self.width, g));
+            keys.extend_from_slice(index.key(g));
         }
         GroupKeys {
-            width: self.width,
+            width: index.width,
             keys,
         }
     }
@@ -193,6 +212,21 @@ mod tests {
         let keys = index.into_keys();
         assert_eq!(keys.len(), 10_002);
         assert_eq!(keys.iter().nth(1), Some(&[1, 2, 4][..]));
+    }
+
+    #[test]
+    fn retained_groups_are_renumbered_and_still_found() {
+        let mut index = GroupIndex::new(2, Some(1));
+        for i in 0..100u32 {
+            index.find_or_insert(&[i, i % 10]);
+        }
+        let kept: Vec<u32> = (0..100).filter(|g| g % 3 == 0).collect();
+        index.retain(&kept);
+        assert_eq!(index.len(), 34);
+        // Group 5 now holds what was group 15; a dropped key is new again.
+        assert_eq!(index.key(5), &[15, 5]);
+        assert_eq!(index.find_or_insert(&[15, 5]), (5, false));
+        assert_eq!(index.find_or_insert(&[16, 6]), (34, true));
     }
 
     #[test]

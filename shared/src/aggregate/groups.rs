@@ -154,7 +154,11 @@ impl GroupTable {
         let partition_position = self.binding.partition_position.map(|p| 1 + p);
         // Rows of one group often come in a run: the previous row's group is tried first.
         let mut previous: Option<(&[u32], u32)> = None;
-        let rows = self.keys.chunks_exact(width).zip(&batch.valid);
+        let kept = match partition_position {
+            Some(_) => &batch.member,
+            None => &batch.valid,
+        };
+        let rows = self.keys.chunks_exact(width).zip(kept);
         for ((key, &ok), group) in rows.zip(self.group_of_row.iter_mut()) {
             if !ok {
                 continue;
@@ -340,18 +344,11 @@ impl GroupTable {
         }
     }
 
-    /// Keeps only the groups `kept` (in that order), re-indexed.
+    /// Keeps only the groups `kept` (ascending), renumbered, in place.
     fn keep_groups(&mut self, kept: &[u32]) {
-        let old = std::mem::replace(&mut self.index, new_index(&self.binding));
-        for &g in kept {
-            self.index.find_or_insert(old.key(g));
-        }
-        for column in &mut self.values {
-            *column = kept.iter().map(|&g| column[g as usize]).collect();
-        }
-        for column in &mut self.text_maxes {
-            *column = kept.iter().map(|&g| column[g as usize]).collect();
-        }
+        self.index.retain(kept);
+        retain_in_place(&mut self.values, kept);
+        retain_in_place(&mut self.text_maxes, kept);
     }
 
     /// Takes the groups of days before `day`, re-indexing the rest.
@@ -362,14 +359,16 @@ impl GroupTable {
         if taken.is_empty() {
             return self.empty();
         }
-        let old = std::mem::replace(&mut self.index, new_index(&self.binding));
-        for &g in &kept {
-            self.index.find_or_insert(old.key(g));
-        }
+        let keys = GroupKeys::of(&self.index, &taken);
+        let (values, text_maxes) = (
+            gather(&self.values, &taken),
+            gather(&self.text_maxes, &taken),
+        );
+        self.keep_groups(&kept);
         TakenGroups {
-            keys: old.into_keys().gather(&taken),
-            values: split_columns(&mut self.values, &taken, &kept),
-            text_maxes: split_columns(&mut self.text_maxes, &taken, &kept),
+            keys,
+            values,
+            text_maxes,
         }
     }
 
@@ -422,17 +421,18 @@ fn new_index(binding: &TableBinding) -> GroupIndex {
     )
 }
 
-/// Splits column-major `columns` into the `taken` groups (returned) and the `kept` ones (left).
-fn split_columns<T: Copy>(columns: &mut [Vec<T>], taken: &[u32], kept: &[u32]) -> Vec<Vec<T>> {
-    let gather = |column: &[T], groups: &[u32]| -> Vec<T> {
-        groups.iter().map(|&g| column[g as usize]).collect()
-    };
-    columns
-        .iter_mut()
-        .map(|column| {
-            let out = gather(column, taken);
-            *column = gather(column, kept);
-            out
-        })
-        .collect()
+/// The values of the groups `taken` of each column-major column.
+fn gather<T: Copy>(columns: &[Vec<T>], taken: &[u32]) -> Vec<Vec<T>> {
+    let column = |c: &Vec<T>| taken.iter().map(|&g| c[g as usize]).collect();
+    columns.iter().map(column).collect()
+}
+
+/// Keeps, in each column-major column, the values of the groups `kept` (ascending), in place.
+fn retain_in_place<T: Copy>(columns: &mut [Vec<T>], kept: &[u32]) {
+    for column in columns {
+        for (new, &old) in kept.iter().enumerate() {
+            column[new] = column[old as usize];
+        }
+        column.truncate(kept.len());
+    }
 }

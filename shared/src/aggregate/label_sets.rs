@@ -2,12 +2,14 @@
 //! label-set id (the first 128 bits of the SHA-256 of its text, the name PostgreSQL knows it by)
 //! and handed to the writer once; rows and groups carry a `u32` id.
 //!
-//! The texts are not kept: a large cluster has a map per pod (a unique `pod_template_hash`), and
-//! their texts would outgrow the memory ceiling long before the groups do. A map is recognised by
-//! its 128-bit SipHash-1-3 under a key drawn at random per object: SipHash is a pseudo-random
-//! function, so two different maps of one file share a fingerprint with probability about
-//! n²/2¹²⁹ (10⁻²⁷ for a million maps), whatever their content — the same standard as the
-//! SHA-256-based label-set ids themselves.
+//! A map is recognised by its 128-bit SipHash-1-3 under a key drawn at random per object: SipHash
+//! is a pseudo-random function, so two different maps of one file share a fingerprint with
+//! probability about n²/2¹²⁹ (10⁻²⁷ for a million maps), whatever their content — the same
+//! standard as the SHA-256-based label-set ids themselves. The texts are kept too while they fit:
+//! then a row whose map is the one the hint guesses is recognised by comparing bytes, without
+//! hashing. A large cluster has a map per pod (a unique `pod_template_hash`), whose texts outgrow
+//! the ceiling long before the groups do: they are dropped then ([`LabelSetStore::drop_texts`]),
+//! and every row is fingerprinted.
 
 use std::hash::{BuildHasher, RandomState};
 
@@ -38,6 +40,33 @@ pub struct LabelSetStore {
     /// Per id: the id that followed it in its column last time (see `texts`).
     next: Vec<u32>,
     new_sets: NewLabelSets,
+    /// Per id, its text, while they are kept.
+    texts: Option<Texts>,
+}
+
+/// Label-map texts back to back.
+#[derive(Debug, Default)]
+struct Texts {
+    bytes: Vec<u8>,
+    spans: Vec<(u32, u32)>,
+}
+
+impl Texts {
+    fn get(&self, id: u32) -> Option<&[u8]> {
+        let &(start, len) = self.spans.get(id as usize)?;
+        self.bytes.get(start as usize..(start + len) as usize)
+    }
+
+    fn push(&mut self, text: &[u8]) -> Result<(), String> {
+        let start = u32::try_from(self.bytes.len()).map_err(|_| "label maps over 4 GiB")?;
+        self.bytes.extend_from_slice(text);
+        self.spans.push((start, text.len() as u32));
+        Ok(())
+    }
+
+    fn size(&self) -> usize {
+        self.bytes.len() + self.spans.len() * 8
+    }
 }
 
 /// Label sets seen for the first time and not yet handed to the writer.
@@ -86,6 +115,7 @@ impl Default for LabelSetStore {
             index: HashTable::new(),
             next: Vec::new(),
             new_sets: NewLabelSets::default(),
+            texts: Some(Texts::default()),
         }
     }
 }
@@ -111,6 +141,17 @@ impl LabelSetStore {
             + self.index.capacity() * 5
             + self.next.capacity() * 4
             + self.new_sets.size()
+            + self.texts.as_ref().map_or(0, Texts::size)
+    }
+
+    /// Whether the texts are still kept.
+    pub fn keeps_texts(&self) -> bool {
+        self.texts.is_some()
+    }
+
+    /// Stops keeping the texts (they do not fit): rows are fingerprinted from now on.
+    pub fn drop_texts(&mut self) {
+        self.texts = None;
     }
 
     /// Bytes of label sets waiting for the writer.
@@ -126,10 +167,16 @@ impl LabelSetStore {
     /// The id of a label-map text, trying first the map that followed `previous` (the previous
     /// row's of the column; updated).
     pub fn intern_next(&mut self, text: &[u8], previous: &mut u32) -> Result<u32, String> {
+        let guess = (self.next.get(*previous as usize).copied()).filter(|&g| g != NULL_ID);
+        if let (Some(g), Some(texts)) = (guess, &self.texts)
+            && texts.get(g) == Some(text)
+        {
+            *previous = g;
+            return Ok(g);
+        }
         let fingerprint = self.fingerprinter.hash(text).as_u128();
-        let guess = self.next.get(*previous as usize).copied();
         let id = match guess {
-            Some(g) if g != NULL_ID && self.fingerprints[g as usize] == fingerprint => g,
+            Some(g) if self.texts.is_none() && self.fingerprints[g as usize] == fingerprint => g,
             _ => {
                 let id = self.intern(text, fingerprint)?;
                 if let Some(slot) = self.next.get_mut(*previous as usize) {
@@ -162,6 +209,9 @@ impl LabelSetStore {
         let id = self.set_ids.len() as u32;
         let set_id = label_set_id(text);
         self.new_sets.push(set_id, text)?;
+        if let Some(texts) = &mut self.texts {
+            texts.push(text)?;
+        }
         self.fingerprints.push(fingerprint);
         self.set_ids.push(set_id);
         self.next.push(NULL_ID);
@@ -210,6 +260,14 @@ mod tests {
         assert_eq!(new[1].1, maps[1]);
         assert_eq!(s.intern_one(maps[1].as_bytes()).unwrap(), 1);
         assert!(s.take_new_sets().is_empty(), "already handed over");
+        // Without the texts, maps are told apart by fingerprint alone: the same ids.
+        s.drop_texts();
+        assert!(!s.keeps_texts());
+        let again: Vec<u32> = maps
+            .iter()
+            .map(|m| s.intern_next(m.as_bytes(), &mut previous).unwrap())
+            .collect();
+        assert_eq!(again, [0, 1, 0]);
         assert!(
             s.intern_one(b"[1]")
                 .unwrap_err()

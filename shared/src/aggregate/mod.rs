@@ -34,7 +34,7 @@ pub use partition::Partition;
 pub use texts::TextHasher;
 
 use self::bind::Binding;
-use self::columns::Stores;
+use self::columns::{PassFilter, Stores};
 use self::groups::{GroupTable, SpilledPartition, TakenGroups};
 use self::spill::{PartitionFile, Record, partition_of};
 use crate::error::{Error, Result};
@@ -66,7 +66,7 @@ pub struct ReportAggregator {
     /// The tables this pass aggregates (all but those the first partition's pass owns).
     tables: Vec<GroupTable>,
     window_ms: (i64, i64),
-    partition: Option<Partition>,
+    filter: PassFilter,
     stats: RowStats,
     days: BTreeSet<EpochDay>,
     order: RowOrder,
@@ -101,17 +101,28 @@ impl ReportAggregator {
         pass: &Pass,
     ) -> Self {
         let first = pass.partition.is_none_or(Partition::is_first);
-        let tables = (spec.aggregates.iter().zip(&binding.tables))
+        let tables: Vec<GroupTable> = (spec.aggregates.iter().zip(&binding.tables))
             .filter(|(_, t)| first || t.partition_position.is_some())
             .map(|(a, t)| GroupTable::new(a, t.clone()))
             .collect();
+        let mut all_rows = vec![false; binding.slots.len()];
+        for t in tables.iter().map(GroupTable::binding) {
+            if t.partition_position.is_none() {
+                for &s in t.key_slots.iter().chain(&t.text_max_slots) {
+                    all_rows[s] = true;
+                }
+            }
+        }
         ReportAggregator {
             object_key: key.to_owned(),
             stores: Stores::new(&binding, &pass.hasher),
             binding,
             tables,
             window_ms,
-            partition: pass.partition,
+            filter: PassFilter {
+                partition: pass.partition,
+                all_rows,
+            },
             stats: RowStats::default(),
             days: BTreeSet::new(),
             order: RowOrder::default(),
@@ -132,12 +143,12 @@ impl ReportAggregator {
             &self.binding,
             &mut self.stores,
             self.window_ms,
-            self.partition,
+            &self.filter,
             &mut stats,
         )
         .map_err(|e| Error::bad_input(&self.object_key, e))?;
         // Every pass reads every row; the first counts them.
-        if self.partition.is_none_or(Partition::is_first) {
+        if self.filter.partition.is_none_or(Partition::is_first) {
             self.stats = RowStats {
                 rows_read: self.stats.rows_read + stats.rows_read,
                 rows_anomalous: self.stats.rows_anomalous + stats.rows_anomalous,
@@ -198,6 +209,12 @@ impl ReportAggregator {
     /// Heap bytes of the text stores alone: what stays in memory whatever is spilled.
     pub fn stores_size(&self) -> usize {
         self.stores.size()
+    }
+
+    /// Stops keeping label-map texts (the one part of the stores that is only a speed-up); false
+    /// if they were not kept.
+    pub fn drop_label_texts(&mut self) -> bool {
+        self.stores.drop_label_texts()
     }
 
     /// Moves half of the groups of the largest table holding the partition key to a partition

@@ -242,32 +242,26 @@ fn days_before_a_day_are_taken_and_the_rest_keeps_accumulating() {
 
 #[test]
 fn partitions_split_the_groups_and_together_hold_each_once() {
-    // 200 pods over two nodes, two hours each, some sharing a label map.
+    // 200 pods over two nodes, two hours each, some sharing a label map; and 10 nodes running
+    // one pod each, whose capacity the first pass must see whatever partition their pod is in.
     let pods: Vec<&'static str> = (0..200).map(|i| &*format!("pod-{i}").leak()).collect();
-    let rows: Vec<Row> = (0..2)
-        .flat_map(|h| {
-            pods.iter().enumerate().map(move |(i, p)| {
-                let labels = if i % 3 == 0 { WEB } else { DB };
-                (
-                    h,
-                    "ns",
-                    ["n1", "n2"][i % 2],
-                    *p,
-                    labels,
-                    None,
-                    1.0,
-                    2.0,
-                    4.0,
-                )
-            })
-        })
-        .collect();
+    let nodes: Vec<&'static str> = (0..10).map(|i| &*format!("solo-{i}").leak()).collect();
+    let mut rows: Vec<Row> = Vec::new();
+    for h in 0..2 {
+        for (i, p) in pods.iter().enumerate() {
+            let labels = if i % 3 == 0 { WEB } else { DB };
+            rows.push((h, "ns", ["n1", "n2"][i % 2], p, labels, None, 1.0, 2.0, 4.0));
+        }
+        for n in &nodes {
+            rows.push((h, "ns", n, n, WEB, None, 1.0, 2.0, 8.0));
+        }
+    }
     let batch = pod_batch(&rows, true);
     let hasher = TextHasher::default();
     let mut whole = aggregator(&batch, None, &hasher);
     whole.push(&batch).unwrap();
     let expected = pod_groups(&whole.take_all());
-    assert_eq!(expected.len(), 200);
+    assert_eq!(expected.len(), 210);
 
     let mut together = Vec::new();
     let mut capacity_rows = 0;
@@ -289,14 +283,14 @@ fn partitions_split_the_groups_and_together_hold_each_once() {
         // Every pass counts rows only once: the first.
         assert_eq!(
             agg.stats().rows_read,
-            if partition.is_first() { 400 } else { 0 }
+            if partition.is_first() { 420 } else { 0 }
         );
     }
     together.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     assert_eq!(together, expected, "each group once, with the same figures");
     assert_eq!(
-        capacity_rows, 4,
-        "node capacity by the first partition only: 2 nodes × 2 hours"
+        capacity_rows, 24,
+        "node capacity by the first partition only, every node: 12 nodes × 2 hours"
     );
 }
 

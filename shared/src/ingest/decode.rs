@@ -54,9 +54,10 @@ pub struct Aggregated {
 /// How a pass ended.
 enum PassEnd {
     Done,
-    /// The groups outgrew the ceiling: the state's bytes and the partition keys it held then.
+    /// The text stores outgrew the ceiling (groups can spill, stores cannot): their bytes and
+    /// the partition keys they held then.
     Overflow {
-        state: usize,
+        stores: usize,
         keys: usize,
     },
     /// The writer failed; its error is the one to report.
@@ -108,13 +109,13 @@ pub fn aggregate_file(
                     result.days.extend(aggregator.days());
                 }
                 PassEnd::WriterFailed => return Ok(result),
-                PassEnd::Overflow { state, keys } => {
-                    overflow = Some((state, keys));
+                PassEnd::Overflow { stores, keys } => {
+                    overflow = Some((stores, keys));
                     break;
                 }
             }
         }
-        let Some((state, keys)) = overflow else {
+        let Some((stores, keys)) = overflow else {
             return Ok(result);
         };
         if !(writer.settle() && writer.abandon_attempt()) {
@@ -126,11 +127,11 @@ pub fn aggregate_file(
                 *keys_in_file.insert(count_partition_keys(file, &binding, &hasher, batch_rows)?)
             }
         };
-        let needed = passes_needed(passes, (state, keys), total_keys, meter.limit());
+        let needed = passes_needed(passes, (stores, keys), total_keys, meter.limit());
         tracing::info!(
             key = file.key(),
             passes = needed,
-            state_bytes = state,
+            stores_bytes = stores,
             limit_bytes = meter.limit(),
             partition_keys = total_keys,
             "groups do not fit under the memory ceiling; reading the file in partitions"
@@ -148,13 +149,18 @@ pub fn aggregate_file(
     }
 }
 
-/// Passes for the next attempt: the state seen at the overflow, scaled from the partition keys it
-/// held to the partition's share of the file's, must fit the limit with a quarter to spare; at
-/// least twice the passes that did not fit.
-fn passes_needed(passes: u32, (state, keys): (usize, usize), total_keys: usize, limit: u64) -> u32 {
+/// Passes for the next attempt: the stores seen at the overflow, scaled from the partition keys
+/// they held to the partition's share of the file's, must fit in half the limit (the other half
+/// for groups, which can spill to partition files); at least twice the passes that did not fit.
+fn passes_needed(
+    passes: u32,
+    (stores, keys): (usize, usize),
+    total_keys: usize,
+    limit: u64,
+) -> u32 {
     let keys_per_partition = total_keys as f64 / passes as f64;
-    let state_per_partition = state as f64 * (keys_per_partition / keys.max(1) as f64).max(1.0);
-    let needed = (passes as f64 * state_per_partition * 1.25 / limit.max(1) as f64).ceil();
+    let stores_per_partition = stores as f64 * (keys_per_partition / keys.max(1) as f64).max(1.0);
+    let needed = (passes as f64 * stores_per_partition * 2.0 / limit.max(1) as f64).ceil();
     (needed.min(u32::MAX as f64) as u32)
         .max(passes * 2)
         .next_power_of_two()
@@ -203,9 +209,11 @@ impl Run<'_> {
                     if !writer.settle() {
                         return Ok(PassEnd::WriterFailed);
                     }
-                    if !meter.fits(aggregator.size() as u64) && !self.spill(aggregator, meter)? {
+                    let fits = meter.fits(aggregator.size() as u64)
+                        || (aggregator.drop_label_texts() && meter.fits(aggregator.size() as u64));
+                    if !fits && !self.spill(aggregator, meter)? {
                         return Ok(PassEnd::Overflow {
-                            state: aggregator.size(),
+                            stores: aggregator.stores_size(),
                             keys: aggregator.partition_key_count(),
                         });
                     }
@@ -327,9 +335,10 @@ mod tests {
     #[test]
     fn passes_grow_with_the_keys_still_to_come() {
         let mib = 1usize << 20;
-        // 100 MiB of state for 200K of 417K pods, 80 MiB allowed: 208 MiB × 1.25 → 4 passes.
-        assert_eq!(passes_needed(1, (100 * mib, 200_000), 417_000, 80 << 20), 4);
-        // Every key seen already: the state as it was, at least doubled passes.
+        // 100 MiB of stores for 200K of 417K pods, 80 MiB allowed: 208.5 MiB in halves of 80 MiB
+        // → 6, rounded up to 8 passes.
+        assert_eq!(passes_needed(1, (100 * mib, 200_000), 417_000, 80 << 20), 8);
+        // Every key seen already: the stores as they were, at least doubled passes.
         assert_eq!(passes_needed(2, (30 * mib, 1000), 2000, 80 << 20), 4);
         assert_eq!(passes_needed(1, (0, 0), 0, 0), 2);
     }
