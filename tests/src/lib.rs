@@ -6,4 +6,5 @@ pub mod backend;
 pub mod fake_services;
 pub mod harness;
 pub mod koku_parquet;
+pub mod memory_cgroup;
 pub mod template;

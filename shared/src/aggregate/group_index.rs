@@ -133,6 +133,9 @@ impl GroupIndex {
             self.keys.copy_within(from..from + width, to);
         }
         self.keys.truncate(kept.len() * width);
+        // What was freed goes back to the OS (large vectors are their own mappings), so the
+        // budget's measure of the process sees it gone.
+        self.keys.shrink_to_fit();
         self.table.clear();
         let keys = &self.keys;
         for g in 0..kept.len() as u32 {
@@ -140,6 +143,8 @@ impl GroupIndex {
             self.table
                 .insert_unique(hash, g, |&g| hash_key(key_at(keys, width, g)));
         }
+        self.table
+            .shrink_to_fit(|&g| hash_key(key_at(keys, width, g)));
         self.hints.iter_mut().for_each(|h| *h = NO_HINT);
     }
 

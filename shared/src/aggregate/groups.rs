@@ -434,5 +434,6 @@ fn retain_in_place<T: Copy>(columns: &mut [Vec<T>], kept: &[u32]) {
             column[new] = column[old as usize];
         }
         column.truncate(kept.len());
+        column.shrink_to_fit();
     }
 }

@@ -75,7 +75,6 @@ pub fn aggregate_file(
     let binding = Binding::new(spec, file.schema()).map_err(|e| Error::bad_input(file.key(), e))?;
     let batch_rows = budget.batch_rows(file.bytes_per_row());
     let hasher = TextHasher::default();
-    let mut meter = budget.meter();
     let mut passes = 1;
     let mut keys_in_file = None;
     loop {
@@ -94,6 +93,9 @@ pub fn aggregate_file(
             };
             let mut aggregator =
                 ReportAggregator::new(spec, binding.clone(), file.key(), window_ms, &pass);
+            // Each pass is measured afresh: what earlier passes freed goes back to the OS first
+            // instead of counting as overhead.
+            let mut meter = budget.meter();
             let run = Run {
                 file,
                 batch_rows,
@@ -110,12 +112,12 @@ pub fn aggregate_file(
                 }
                 PassEnd::WriterFailed => return Ok(result),
                 PassEnd::Overflow { stores, keys } => {
-                    overflow = Some((stores, keys));
+                    overflow = Some((stores, keys, meter.limit()));
                     break;
                 }
             }
         }
-        let Some((stores, keys)) = overflow else {
+        let Some((stores, keys, limit)) = overflow else {
             return Ok(result);
         };
         if !(writer.settle() && writer.abandon_attempt()) {
@@ -127,12 +129,12 @@ pub fn aggregate_file(
                 *keys_in_file.insert(count_partition_keys(file, &binding, &hasher, batch_rows)?)
             }
         };
-        let needed = passes_needed(passes, (stores, keys), total_keys, meter.limit());
+        let needed = passes_needed(passes, (stores, keys), total_keys, limit);
         tracing::info!(
             key = file.key(),
             passes = needed,
             stores_bytes = stores,
-            limit_bytes = meter.limit(),
+            limit_bytes = limit,
             partition_keys = total_keys,
             "groups do not fit under the memory ceiling; reading the file in partitions"
         );
@@ -141,7 +143,8 @@ pub fn aggregate_file(
                 key: file.key().to_owned(),
                 ceiling_mib: budget.ceiling_mib(),
                 reason: format!(
-                    "the groups of {total_keys} partition keys need {needed} passes over the file"
+                    "the groups of {total_keys} partition keys need more than {MAX_PARTITIONS} \
+                     passes over the file beside what decoding it holds"
                 ),
             });
         }
@@ -161,7 +164,7 @@ fn passes_needed(
     let keys_per_partition = total_keys as f64 / passes as f64;
     let stores_per_partition = stores as f64 * (keys_per_partition / keys.max(1) as f64).max(1.0);
     let needed = (passes as f64 * stores_per_partition * 2.0 / limit.max(1) as f64).ceil();
-    (needed.min(u32::MAX as f64) as u32)
+    (needed.min(2.0 * MAX_PARTITIONS as f64) as u32)
         .max(passes * 2)
         .next_power_of_two()
 }
