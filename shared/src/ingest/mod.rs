@@ -3,12 +3,14 @@
 //! classify key → lock the key and decide from the versions ([`versions`]) → fetch footer and
 //! projected chunks → decode and aggregate on a blocking thread ([`decode`]) while the writer COPYs
 //! the chunks it hands over ([`load`]), all within the memory ceiling ([`budget`]) → stamp the
-//! version and mark its days dirty → commit. Any failure before the commit leaves nothing.
+//! version with its payload tag ([`payload`]) and mark its days dirty → commit. Any failure before
+//! the commit leaves nothing.
 
 pub mod budget;
 pub mod decode;
 mod load;
 pub mod local;
+pub mod payload;
 pub mod versions;
 
 use std::path::PathBuf;
@@ -17,6 +19,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 
 pub use self::budget::{MemoryBudget, Overhead};
+use self::payload::Payload;
 use self::versions::{Decision, ObjectEvent, ObjectState};
 use crate::aggregate::RowStats;
 use crate::error::{Error, Result};
@@ -155,11 +158,14 @@ where
         .await?;
     let result = async {
         let source = open().await?;
-        load::load(&mut tx, &source, &raw, object_id, settings).await
+        let report = load::load(&mut tx, &source, &raw, object_id, settings).await?;
+        // After the load: the reads have brought the object's metadata.
+        let payload = Payload::of_object(&event.key, |name| source.user_metadata(name));
+        Ok((report, payload))
     }
     .await;
-    let mut report = match result {
-        Ok(report) => report,
+    let (mut report, payload) = match result {
+        Ok(loaded) => loaded,
         Err(Error::Superseded { what, .. }) => {
             tx.rollback().await?;
             tracing::info!(key = %event.key, what, "object changed since the event; skipping");
@@ -195,6 +201,7 @@ where
         report_type,
         raw.source,
         &report.days,
+        payload.as_ref(),
         VersionStats {
             rows_read: report.rows.rows_read,
             partial_rows: report.partial_rows,
