@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -20,7 +20,7 @@ pub struct S3Object {
     etag: Option<String>,
     size: u64,
     /// User metadata, names lower-cased; every response carries the same (`If-Match`).
-    metadata: Arc<OnceLock<HashMap<String, String>>>,
+    metadata: OnceLock<HashMap<String, String>>,
 }
 
 impl S3Object {
@@ -33,7 +33,7 @@ impl S3Object {
         size: Option<u64>,
     ) -> Result<Self> {
         let etag = etag.filter(|e| !e.is_empty()).map(quote_etag);
-        let metadata = Arc::new(OnceLock::new());
+        let metadata = OnceLock::new();
         let size = match size {
             Some(size) if size > 0 => size,
             _ => {
