@@ -89,6 +89,11 @@ fn payload_2() -> Vec<Part> {
 }
 
 async fn ingest(env: &TestEnv, parts: &[Part]) {
+    ingest_expecting(env, parts, None).await;
+}
+
+/// Ingests `parts`; with `status`, checks the payload status each record reports.
+async fn ingest_expecting(env: &TestEnv, parts: &[Part], status: Option<&str>) {
     for part in parts {
         let manifest = part
             .key
@@ -114,6 +119,9 @@ async fn ingest(env: &TestEnv, parts: &[Part]) {
             "{}: {:?}",
             part.key, out[0].detail
         );
+        if let Some(status) = status {
+            assert_eq!(out[0].detail.as_deref(), Some(status), "{}", part.key);
+        }
     }
 }
 
@@ -207,13 +215,14 @@ async fn the_most_complete_payload_wins_before_the_old_one_is_deleted() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_late_less_complete_payload_is_recorded_and_superseded() {
     let env = TestEnv::new("payload_late").await;
-    ingest(&env, &payload_2()).await;
+    ingest_expecting(&env, &payload_2(), Some("counted")).await;
     env.roll_up().await;
     let expected = [("ns-a", 36.0), ("ns-b", 60.0)];
     assert_usage(&usage(&env).await, &expected, "payload 2");
 
-    // Payload 1's creates arrive late: recorded (its partials are stored) but superseded.
-    ingest(&env, &payload_1()).await;
+    // Payload 1's creates arrive late: recorded (its partials are stored) but superseded, as the
+    // records say.
+    ingest_expecting(&env, &payload_1(), Some("superseded by manifest 12")).await;
     let status = statuses(&env).await;
     for part in payload_1() {
         assert_eq!(status[&part.key], "superseded by manifest 12");

@@ -84,6 +84,9 @@ pub struct IngestFigures {
     /// take the previous chunk (a busy database shows here).
     pub fetch_wait_ms: u128,
     pub write_wait_ms: u128,
+    /// For an object tagged with koku's payload metadata: 'counted', or 'superseded by manifest X'
+    /// when its day keeps another payload (view `ocp_object_payload`).
+    pub payload_status: Option<String>,
 }
 
 impl IngestFigures {
@@ -101,6 +104,7 @@ impl IngestFigures {
             elapsed_ms: started.elapsed().as_millis(),
             fetch_wait_ms: 0,
             write_wait_ms: 0,
+            payload_status: None,
         }
     }
 }
@@ -197,19 +201,20 @@ where
             return Err(e);
         }
     };
-    tx.finish(
-        report_type,
-        raw.source,
-        &report.days,
-        payload.as_ref(),
-        VersionStats {
-            rows_read: report.rows.rows_read,
-            partial_rows: report.partial_rows,
-            bytes_fetched: report.bytes_fetched,
-            object_size: report.object_size,
-        },
-    )
-    .await?;
+    report.payload_status = tx
+        .finish(
+            report_type,
+            raw.source,
+            &report.days,
+            payload.as_ref(),
+            VersionStats {
+                rows_read: report.rows.rows_read,
+                partial_rows: report.partial_rows,
+                bytes_fetched: report.bytes_fetched,
+                object_size: report.object_size,
+            },
+        )
+        .await?;
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
 }

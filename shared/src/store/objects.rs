@@ -221,7 +221,8 @@ impl<'c> ObjectTransaction<'c> {
     }
 
     /// Stamps the version's days, payload tag and counters, marks its days (and its payload's day,
-    /// whose kept payload it may change) dirty, and commits.
+    /// whose kept payload it may change) dirty, and commits. Returns the payload status of a tagged
+    /// version ('counted' or 'superseded by manifest X') as of the commit.
     pub async fn finish(
         self,
         report_type: &str,
@@ -229,7 +230,7 @@ impl<'c> ObjectTransaction<'c> {
         days: &[NaiveDate],
         payload: Option<&Payload>,
         stats: VersionStats,
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
         if self.staged_label_sets {
             self.tx.batch_execute(KEEP_STAGED_LABEL_SETS).await?;
         }
@@ -246,8 +247,9 @@ impl<'c> ObjectTransaction<'c> {
         let mut dirty = days.to_vec();
         dirty.extend(payload.map(|p| p.day));
         mark_dirty(&self.tx, source, &dirty).await?;
+        let mut status = None;
         if let Some(payload) = payload {
-            let status: Option<String> = self
+            status = self
                 .tx
                 .query_opt(
                     PAYLOAD_STATUS,
@@ -265,7 +267,7 @@ impl<'c> ObjectTransaction<'c> {
             );
         }
         self.tx.commit().await?;
-        Ok(())
+        Ok(status)
     }
 
     /// Removes the object's partials, leaving a tombstone with the event's sequencer; commits.
