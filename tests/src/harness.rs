@@ -178,6 +178,55 @@ impl TestEnv {
         (out.e_tag().unwrap().trim_matches('"').to_owned(), size)
     }
 
+    /// Uploads an object with S3 user metadata (as koku tags payloads) and returns the matching
+    /// ObjectCreated:Put event (with a fresh sequencer).
+    pub async fn put_event_with_metadata(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        metadata: &[(&str, &str)],
+    ) -> S3Event {
+        let size = body.len() as u64;
+        let mut put = self
+            .s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(body.into());
+        for (name, value) in metadata {
+            put = put.metadata(*name, *value);
+        }
+        let out = put.send().await.unwrap();
+        let etag = out.e_tag().unwrap().trim_matches('"').to_owned();
+        s3_event(
+            &self.bucket,
+            "ObjectCreated:Put",
+            key,
+            Some(&etag),
+            size,
+            &self.next_sequencer(),
+        )
+    }
+
+    /// Deletes an object and returns the matching ObjectRemoved:Delete event.
+    pub async fn delete_event(&self, key: &str) -> S3Event {
+        self.s3
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        s3_event(
+            &self.bucket,
+            "ObjectRemoved:Delete",
+            key,
+            None,
+            0,
+            &self.next_sequencer(),
+        )
+    }
+
     pub fn next_sequencer(&self) -> String {
         format!("{:016X}", self.sequencer.fetch_add(1, Ordering::SeqCst))
     }

@@ -112,7 +112,7 @@ pub fn object_event(record: &S3EventRecord) -> Option<ObjectEvent> {
 
 fn outcome_of(report: IngestFigures) -> RecordOutcome {
     let (outcome, detail) = match report.outcome {
-        Outcome::Ingested => ("ingested", None),
+        Outcome::Ingested => ("ingested", report.payload_status),
         Outcome::Removed => ("removed", None),
         Outcome::AlreadyCurrent => ("already_current", None),
         Outcome::Stale => ("stale", None),

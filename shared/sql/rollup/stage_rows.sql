@@ -1,5 +1,6 @@
--- Pod rows (spec §4.5) and Storage rows (§4.6) of the chunk's days from the partials of all objects,
--- following koku's on-prem PostgreSQL summary. $1 source uuid, $2 days, $3 and $4 the first and
+-- Pod rows (spec §4.5) and Storage rows (§4.6) of the chunk's days from the partials of the objects
+-- that count (each day's kept payload, and objects without one), following koku's on-prem PostgreSQL
+-- summary. $1 source uuid, $2 days, $3 and $4 the first and
 -- last of them (the partials' BRIN indexes need the range).
 INSERT INTO ocp_rollup_rows
 WITH enabled_keys AS (
@@ -7,6 +8,12 @@ WITH enabled_keys AS (
     SELECT array['vm_kubevirt_io_name'] || coalesce(array_agg(key::text ORDER BY key), '{}') AS keys
     FROM reporting_enabledtagkeys
     WHERE enabled AND provider_type = 'OCP'
+),
+superseded AS (
+    -- Objects of a payload koku would not keep for its day (migration 0005): none of their rows
+    -- count, whichever days they hold.
+    SELECT object_id FROM ocp_object_payload
+    WHERE source_uuid = $1 AND NOT counted AND days && $2::date[]
 ),
 chunk_label_sets AS (
     -- Every label set the chunk's partials refer to, filtered to the enabled keys once per set.
@@ -18,19 +25,23 @@ chunk_label_sets AS (
             SELECT pod_labels_id FROM ocp_pod_usage_partial
             WHERE source_uuid = $1 AND usage_start BETWEEN $3 AND $4
               AND usage_start = ANY ($2::date[])
+              AND object_id NOT IN (SELECT object_id FROM superseded)
             UNION
             SELECT unnest(array[persistentvolume_labels_id, persistentvolumeclaim_labels_id])
             FROM ocp_storage_usage_partial
             WHERE source_uuid = $1 AND usage_start BETWEEN $3 AND $4
               AND usage_start = ANY ($2::date[])
+              AND object_id NOT IN (SELECT object_id FROM superseded)
             UNION
             SELECT node_labels_id FROM ocp_node_labels_partial
             WHERE source_uuid = $1 AND usage_start BETWEEN $3 AND $4
               AND usage_start = ANY ($2::date[])
+              AND object_id NOT IN (SELECT object_id FROM superseded)
             UNION
             SELECT namespace_labels_id FROM ocp_namespace_labels_partial
             WHERE source_uuid = $1 AND usage_start BETWEEN $3 AND $4
               AND usage_start = ANY ($2::date[])
+              AND object_id NOT IN (SELECT object_id FROM superseded)
         )
     ) s, enabled_keys k
 ),
@@ -41,6 +52,7 @@ filtered_node_labels AS (
     LEFT JOIN chunk_label_sets ls ON ls.label_set_id = nl.node_labels_id
     WHERE nl.source_uuid = $1 AND nl.usage_start BETWEEN $3 AND $4
       AND nl.usage_start = ANY ($2::date[])
+      AND nl.object_id NOT IN (SELECT object_id FROM superseded)
 ),
 filtered_namespace_labels AS (
     SELECT DISTINCT nsl.usage_start, nsl.namespace, coalesce(ls.labels, '{}'::jsonb) AS namespace_labels
@@ -48,6 +60,7 @@ filtered_namespace_labels AS (
     LEFT JOIN chunk_label_sets ls ON ls.label_set_id = nsl.namespace_labels_id
     WHERE nsl.source_uuid = $1 AND nsl.usage_start BETWEEN $3 AND $4
       AND nsl.usage_start = ANY ($2::date[])
+      AND nsl.object_id NOT IN (SELECT object_id FROM superseded)
 ),
 node_hour_capacity AS (
     -- §4.4: the max over a node's pods in each hour, across every object holding that hour.
@@ -56,6 +69,7 @@ node_hour_capacity AS (
            max(node_capacity_memory_byte_seconds) AS memory_byte_seconds
     FROM ocp_node_capacity_hour
     WHERE source_uuid = $1 AND usage_start BETWEEN $3 AND $4 AND usage_start = ANY ($2::date[])
+      AND object_id NOT IN (SELECT object_id FROM superseded)
     GROUP BY interval_start, node
 ),
 node_capacity AS (
@@ -112,6 +126,7 @@ pod_rows AS (
     LEFT JOIN reporting_ocp_cost_category_namespace cat ON li.namespace LIKE cat.namespace
     WHERE li.source_uuid = $1 AND li.usage_start BETWEEN $3 AND $4
       AND li.usage_start = ANY ($2::date[])
+      AND li.object_id NOT IN (SELECT object_id FROM superseded)
       AND li.node <> ''
     GROUP BY li.usage_start, li.namespace, li.node, 6
 ),
@@ -126,6 +141,8 @@ volume_nodes AS (
     WHERE sli.source_uuid = $1 AND sli.usage_start BETWEEN $3 AND $4
       AND sli.usage_start = ANY ($2::date[])
       AND uli.usage_start BETWEEN $3 AND $4 AND uli.usage_start = ANY ($2::date[])
+      AND sli.object_id NOT IN (SELECT object_id FROM superseded)
+      AND uli.object_id NOT IN (SELECT object_id FROM superseded)
 ),
 volume_node_count AS (
     SELECT usage_start, persistentvolume, count(DISTINCT node) AS node_count
@@ -174,6 +191,7 @@ storage_rows AS (
     LEFT JOIN reporting_ocp_cost_category_namespace cat ON sli.namespace LIKE cat.namespace
     WHERE sli.source_uuid = $1 AND sli.usage_start BETWEEN $3 AND $4
       AND sli.usage_start = ANY ($2::date[])
+      AND sli.object_id NOT IN (SELECT object_id FROM superseded)
     GROUP BY sli.namespace, vn.node, vn.resource_id, sli.persistentvolumeclaim,
              sli.persistentvolume, sli.storageclass, sli.csi_volume_handle, sli.usage_start,
              9, days_in_month.days

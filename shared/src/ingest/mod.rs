@@ -3,12 +3,14 @@
 //! classify key → lock the key and decide from the versions ([`versions`]) → fetch footer and
 //! projected chunks → decode and aggregate on a blocking thread ([`decode`]) while the writer COPYs
 //! the chunks it hands over ([`load`]), all within the memory ceiling ([`budget`]) → stamp the
-//! version and mark its days dirty → commit. Any failure before the commit leaves nothing.
+//! version with its payload tag ([`payload`]) and mark its days dirty → commit. Any failure before
+//! the commit leaves nothing.
 
 pub mod budget;
 pub mod decode;
 mod load;
 pub mod local;
+pub mod payload;
 pub mod versions;
 
 use std::path::PathBuf;
@@ -17,6 +19,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 
 pub use self::budget::{MemoryBudget, Overhead};
+use self::payload::Payload;
 use self::versions::{Decision, ObjectEvent, ObjectState};
 use crate::aggregate::RowStats;
 use crate::error::{Error, Result};
@@ -81,6 +84,9 @@ pub struct IngestFigures {
     /// take the previous chunk (a busy database shows here).
     pub fetch_wait_ms: u128,
     pub write_wait_ms: u128,
+    /// For an object tagged with koku's payload metadata: 'counted', or 'superseded by manifest X'
+    /// when its day keeps another payload (view `ocp_object_payload`).
+    pub payload_status: Option<String>,
 }
 
 impl IngestFigures {
@@ -98,6 +104,7 @@ impl IngestFigures {
             elapsed_ms: started.elapsed().as_millis(),
             fetch_wait_ms: 0,
             write_wait_ms: 0,
+            payload_status: None,
         }
     }
 }
@@ -155,11 +162,14 @@ where
         .await?;
     let result = async {
         let source = open().await?;
-        load::load(&mut tx, &source, &raw, object_id, settings).await
+        let report = load::load(&mut tx, &source, &raw, object_id, settings).await?;
+        // After the load: the reads have brought the object's metadata.
+        let payload = Payload::of_object(&event.key, |name| source.user_metadata(name));
+        Ok((report, payload))
     }
     .await;
-    let mut report = match result {
-        Ok(report) => report,
+    let (mut report, payload) = match result {
+        Ok(loaded) => loaded,
         Err(Error::Superseded { what, .. }) => {
             tx.rollback().await?;
             tracing::info!(key = %event.key, what, "object changed since the event; skipping");
@@ -191,18 +201,20 @@ where
             return Err(e);
         }
     };
-    tx.finish(
-        report_type,
-        raw.source,
-        &report.days,
-        VersionStats {
-            rows_read: report.rows.rows_read,
-            partial_rows: report.partial_rows,
-            bytes_fetched: report.bytes_fetched,
-            object_size: report.object_size,
-        },
-    )
-    .await?;
+    report.payload_status = tx
+        .finish(
+            report_type,
+            raw.source,
+            &report.days,
+            payload.as_ref(),
+            VersionStats {
+                rows_read: report.rows.rows_read,
+                partial_rows: report.partial_rows,
+                bytes_fetched: report.bytes_fetched,
+                object_size: report.object_size,
+            },
+        )
+        .await?;
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
 }

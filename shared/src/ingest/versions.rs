@@ -53,6 +53,8 @@ pub struct StoredVersion {
     pub state: ObjectState,
     pub source: Option<Uuid>,
     pub days: Vec<NaiveDate>,
+    /// The day of the version's payload tag ([`super::payload`]), if it has one.
+    pub payload_day: Option<NaiveDate>,
 }
 
 /// What to do with an event, given what is stored.
@@ -230,6 +232,7 @@ mod tests {
                 state,
                 source: None,
                 days: vec![],
+                payload_day: None,
             });
             let event = ObjectEvent {
                 bucket: "b".into(),

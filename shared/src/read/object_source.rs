@@ -20,6 +20,11 @@ pub trait ObjectSource: Sync {
     fn size(&self) -> u64;
     /// Streams `range` of the object, failing with [`Error::Superseded`] if it changed.
     fn read_range(&self, range: Range<u64>) -> impl Future<Output = Result<RangeStream>> + Send;
+    /// The value of the object's user metadata `name` (lower case), once a read has returned it:
+    /// koku tags payloads this way ([`crate::ingest::payload`]). Sources without metadata have none.
+    fn user_metadata(&self, _name: &str) -> Option<String> {
+        None
+    }
 }
 
 /// A file on local disk posing as an object.

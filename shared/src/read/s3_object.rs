@@ -1,7 +1,10 @@
 //! [`ObjectSource`] over S3: every request carries `If-Match` with the event's ETag, so all bytes read
 //! belong to the version the event announced. A 412 or 404 means a newer event is on its way.
+//! The object's user metadata comes with every response, so it is kept from the first one.
 
+use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -16,6 +19,8 @@ pub struct S3Object {
     key: String,
     etag: Option<String>,
     size: u64,
+    /// User metadata, names lower-cased; every response carries the same (`If-Match`).
+    metadata: OnceLock<HashMap<String, String>>,
 }
 
 impl S3Object {
@@ -28,6 +33,7 @@ impl S3Object {
         size: Option<u64>,
     ) -> Result<Self> {
         let etag = etag.filter(|e| !e.is_empty()).map(quote_etag);
+        let metadata = OnceLock::new();
         let size = match size {
             Some(size) if size > 0 => size,
             _ => {
@@ -39,6 +45,7 @@ impl S3Object {
                     .send()
                     .await
                     .map_err(|e| classify(key, e))?;
+                keep_metadata(&metadata, head.metadata());
                 head.content_length().unwrap_or(0).max(0) as u64
             }
         };
@@ -48,8 +55,22 @@ impl S3Object {
             key: key.to_owned(),
             etag,
             size,
+            metadata,
         })
     }
+}
+
+fn keep_metadata(
+    kept: &OnceLock<HashMap<String, String>>,
+    metadata: Option<&HashMap<String, String>>,
+) {
+    kept.get_or_init(|| {
+        metadata
+            .into_iter()
+            .flatten()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+            .collect()
+    });
 }
 
 impl ObjectSource for S3Object {
@@ -76,6 +97,7 @@ impl ObjectSource for S3Object {
             .send()
             .await
             .map_err(|e| classify(&self.key, e))?;
+        keep_metadata(&self.metadata, response.metadata());
         let key = self.key.clone();
         let stream = futures_util::stream::unfold(Some(response.body), move |body| {
             let key = key.clone();
@@ -95,6 +117,10 @@ impl ObjectSource for S3Object {
             }
         });
         Ok(Box::pin(stream))
+    }
+
+    fn user_metadata(&self, name: &str) -> Option<String> {
+        self.metadata.get()?.get(name).cloned()
     }
 }
 

@@ -33,6 +33,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "label_sets_and_brin",
         include_str!("../../sql/migrations/0003_label_sets_and_brin.sql"),
     ),
+    (
+        5,
+        "payloads",
+        include_str!("../../sql/migrations/0005_payloads.sql"),
+    ),
 ];
 
 const MIGRATE_LOCK: &str = include_str!("../../sql/migrate/lock.sql");

@@ -10,6 +10,7 @@ use super::copy;
 use super::partial_tables;
 use crate::aggregate::PartialChunk;
 use crate::error::Result;
+use crate::ingest::payload::Payload;
 use crate::ingest::versions::{Decision, ObjectEvent, ObjectState, StoredVersion, decide};
 
 const LOCK_OBJECT: &str = include_str!("../../sql/ingest/lock_object.sql");
@@ -20,6 +21,7 @@ const MARK_DIRTY: &str = include_str!("../../sql/ingest/mark_dirty.sql");
 const RECORD_ERROR: &str = include_str!("../../sql/ingest/record_error.sql");
 const STAGE_LABEL_SETS: &str = include_str!("../../sql/ingest/stage_label_sets.sql");
 const KEEP_STAGED_LABEL_SETS: &str = include_str!("../../sql/ingest/keep_staged_label_sets.sql");
+const PAYLOAD_STATUS: &str = include_str!("../../sql/ingest/payload_status.sql");
 
 /// Outcome counters of a finished version, stored on the object row.
 #[derive(Debug, Default, Clone, Copy)]
@@ -59,6 +61,7 @@ impl<'c> ObjectTransaction<'c> {
                     state: ObjectState::parse(r.get(3)).unwrap_or(ObjectState::Failed),
                     source: r.get(4),
                     days: r.get(5),
+                    payload_day: r.get(6),
                 }),
             ),
             None => (None, None),
@@ -108,6 +111,7 @@ impl<'c> ObjectTransaction<'c> {
                 Some(report_type),
                 Some(source),
                 &[],
+                None,
                 VersionStats::default(),
             )
             .await?;
@@ -122,6 +126,7 @@ impl<'c> ObjectTransaction<'c> {
         report_type: Option<&str>,
         source: Option<Uuid>,
         days: &[NaiveDate],
+        payload: Option<&Payload>,
         stats: VersionStats,
     ) -> Result<i64> {
         let e = &self.event;
@@ -147,6 +152,9 @@ impl<'c> ObjectTransaction<'c> {
                     &as_i64(stats.partial_rows),
                     &as_i64(stats.bytes_fetched),
                     &as_i64(stats.object_size),
+                    &payload.map(|p| &p.manifest_id),
+                    &payload.map(|p| p.day),
+                    &payload.map(|p| p.hours),
                 ],
             )
             .await?;
@@ -154,10 +162,13 @@ impl<'c> ObjectTransaction<'c> {
     }
 
     async fn drop_stored_partials(&mut self) -> Result<()> {
-        if let (Some(id), Some(stored)) = (self.object_id, &self.stored)
-            && let Some(source) = stored.source
-            && !stored.days.is_empty()
-        {
+        let (Some(id), Some(stored)) = (self.object_id, &self.stored) else {
+            return Ok(());
+        };
+        let Some(source) = stored.source else {
+            return Ok(());
+        };
+        if !stored.days.is_empty() {
             let (first, last) = span(&stored.days);
             self.tx
                 .execute(
@@ -165,9 +176,12 @@ impl<'c> ObjectTransaction<'c> {
                     &[&id, &source, &first, &last],
                 )
                 .await?;
-            mark_dirty(&self.tx, source, &stored.days).await?;
         }
-        Ok(())
+        // Its payload's day too: the version took part in ranking that day's payloads, even
+        // without rows there, so the day's kept payload may change with it gone.
+        let mut days = stored.days.clone();
+        days.extend(stored.payload_day);
+        mark_dirty(&self.tx, source, &days).await
     }
 
     /// Marks where an attempt at the object's partials starts; with `staged_label_sets`, label
@@ -206,28 +220,54 @@ impl<'c> ObjectTransaction<'c> {
         Ok(rows)
     }
 
-    /// Stamps the version's days and counters, marks its days dirty, and commits.
+    /// Stamps the version's days, payload tag and counters, marks its days (and its payload's day,
+    /// whose kept payload it may change) dirty, and commits. Returns the payload status of a tagged
+    /// version ('counted' or 'superseded by manifest X') as of the commit.
     pub async fn finish(
         self,
         report_type: &str,
         source: Uuid,
         days: &[NaiveDate],
+        payload: Option<&Payload>,
         stats: VersionStats,
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
         if self.staged_label_sets {
             self.tx.batch_execute(KEEP_STAGED_LABEL_SETS).await?;
         }
-        self.upsert(
-            ObjectState::Present,
-            Some(report_type),
-            Some(source),
-            days,
-            stats,
-        )
-        .await?;
-        mark_dirty(&self.tx, source, days).await?;
+        let object_id = self
+            .upsert(
+                ObjectState::Present,
+                Some(report_type),
+                Some(source),
+                days,
+                payload,
+                stats,
+            )
+            .await?;
+        let mut dirty = days.to_vec();
+        dirty.extend(payload.map(|p| p.day));
+        mark_dirty(&self.tx, source, &dirty).await?;
+        let mut status = None;
+        if let Some(payload) = payload {
+            status = self
+                .tx
+                .query_opt(
+                    PAYLOAD_STATUS,
+                    &[&source, &report_type, &payload.day, &object_id],
+                )
+                .await?
+                .map(|r| r.get(0));
+            tracing::info!(
+                key = %self.event.key,
+                manifest_id = %payload.manifest_id,
+                payload_day = %payload.day,
+                payload_hours = payload.hours,
+                status = status.as_deref().unwrap_or("unknown"),
+                "payload recorded"
+            );
+        }
         self.tx.commit().await?;
-        Ok(())
+        Ok(status)
     }
 
     /// Removes the object's partials, leaving a tombstone with the event's sequencer; commits.
@@ -239,6 +279,7 @@ impl<'c> ObjectTransaction<'c> {
             None,
             source,
             &[],
+            None,
             VersionStats::default(),
         )
         .await?;
