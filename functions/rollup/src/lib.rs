@@ -66,32 +66,15 @@ impl RollupEvent {
                 month,
                 start_date,
                 end_date,
-            } => {
-                let (first, last) = match (month, start_date, end_date) {
-                    (Some(month), None, None) => {
-                        let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-                            .map_err(|_| bad(format!("month {month:?} is not YYYY-MM")))?;
-                        let next = first
-                            .checked_add_months(chrono::Months::new(1))
-                            .ok_or_else(|| bad(format!("month {month:?} out of range")))?;
-                        (first, next.pred_opt().unwrap_or(first))
-                    }
-                    (None, Some(s), Some(e)) => (*s, *e),
-                    _ => {
-                        return Err(bad(
-                            "give either \"month\" or both \"start_date\" and \"end_date\"".into(),
-                        ));
-                    }
-                };
-                if last < first {
-                    return Err(bad(format!("empty range {first}..{last}")));
+            } => match (month, start_date, end_date) {
+                (Some(month), None, None) => RollupRequest::month(*source_uuid, month),
+                (None, Some(first), Some(last)) => {
+                    RollupRequest::range(*source_uuid, *first, *last)
                 }
-                Ok(RollupRequest::Range {
-                    source: *source_uuid,
-                    first,
-                    last,
-                })
-            }
+                _ => Err(bad(
+                    "give either \"month\" or both \"start_date\" and \"end_date\"".into(),
+                )),
+            },
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod groups;
 pub mod label_sets;
 pub mod partition;
 pub mod spill;
+pub mod spilled_groups;
 pub mod texts;
 
 use std::collections::BTreeSet;
@@ -35,8 +36,9 @@ pub use texts::TextHasher;
 
 use self::bind::Binding;
 use self::columns::{PassFilter, Stores};
-use self::groups::{GroupTable, SpilledPartition, TakenGroups};
+use self::groups::{GroupTable, TakenGroups};
 use self::spill::{PartitionFile, Record, partition_of};
+use self::spilled_groups::SpilledPartition;
 use crate::error::{Error, Result};
 use crate::koku::report::ReportSpec;
 use crate::time::{self, EpochDay};

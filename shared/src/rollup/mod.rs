@@ -44,6 +44,35 @@ pub enum RollupRequest {
     },
 }
 
+impl RollupRequest {
+    /// Every day of `source`'s month `month` (`YYYY-MM`).
+    pub fn month(source: Uuid, month: &str) -> Result<Self> {
+        let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+            .map_err(|_| Error::Config(format!("month {month:?} is not YYYY-MM")))?;
+        let last = first
+            .checked_add_months(chrono::Months::new(1))
+            .and_then(|next| next.pred_opt())
+            .ok_or_else(|| Error::Config(format!("month {month:?} out of range")))?;
+        Ok(RollupRequest::Range {
+            source,
+            first,
+            last,
+        })
+    }
+
+    /// Every day of `source` from `first` to `last`, inclusive.
+    pub fn range(source: Uuid, first: NaiveDate, last: NaiveDate) -> Result<Self> {
+        if last < first {
+            return Err(Error::Config(format!("empty range {first}..{last}")));
+        }
+        Ok(RollupRequest::Range {
+            source,
+            first,
+            last,
+        })
+    }
+}
+
 /// A day to roll up, with the dirty mark's generation when it had one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DayMark {

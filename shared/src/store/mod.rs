@@ -6,6 +6,7 @@ pub(crate) mod copy;
 pub mod objects;
 pub mod partial_tables;
 pub mod secret;
+pub mod status;
 
 use std::time::Duration;
 
