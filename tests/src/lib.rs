@@ -7,3 +7,4 @@ pub mod fake_services;
 pub mod harness;
 pub mod koku_parquet;
 pub mod template;
+pub mod tenants;

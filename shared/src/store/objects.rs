@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
 
+use super::Identifier;
 use super::copy;
 use super::partial_tables;
 use crate::aggregate::PartialChunk;
@@ -20,6 +21,7 @@ const MARK_DIRTY: &str = include_str!("../../sql/ingest/mark_dirty.sql");
 const RECORD_ERROR: &str = include_str!("../../sql/ingest/record_error.sql");
 const STAGE_LABEL_SETS: &str = include_str!("../../sql/ingest/stage_label_sets.sql");
 const KEEP_STAGED_LABEL_SETS: &str = include_str!("../../sql/ingest/keep_staged_label_sets.sql");
+const INDEX_DIRTY: &str = include_str!("../../sql/control/index_dirty.sql");
 
 /// Outcome counters of a finished version, stored on the object row.
 #[derive(Debug, Default, Clone, Copy)]
@@ -39,6 +41,8 @@ pub struct ObjectTransaction<'c> {
     /// Label sets go through a staging table that drops duplicates: a file read in several passes
     /// (see `aggregate::partition`) meets a label set shared by pods of two partitions twice.
     staged_label_sets: bool,
+    /// Routing by tenant: the tenant whose marks are mirrored into the control schema's index.
+    dirty_index: Option<Identifier>,
 }
 
 impl<'c> ObjectTransaction<'c> {
@@ -69,7 +73,13 @@ impl<'c> ObjectTransaction<'c> {
             stored,
             object_id,
             staged_label_sets: false,
+            dirty_index: None,
         })
+    }
+
+    /// Mirrors the days this transaction marks dirty into the control schema's index, as `tenant`.
+    pub fn index_dirty_days(&mut self, tenant: &Identifier) {
+        self.dirty_index = Some(tenant.clone());
     }
 
     pub fn decision(&self) -> Decision {
@@ -165,7 +175,7 @@ impl<'c> ObjectTransaction<'c> {
                     &[&id, &source, &first, &last],
                 )
                 .await?;
-            mark_dirty(&self.tx, source, &stored.days).await?;
+            mark_dirty(&self.tx, source, &stored.days, self.dirty_index.as_ref()).await?;
         }
         Ok(())
     }
@@ -225,7 +235,7 @@ impl<'c> ObjectTransaction<'c> {
             stats,
         )
         .await?;
-        mark_dirty(&self.tx, source, days).await?;
+        mark_dirty(&self.tx, source, days, self.dirty_index.as_ref()).await?;
         self.tx.commit().await?;
         Ok(())
     }
@@ -263,8 +273,14 @@ impl<'c> ObjectTransaction<'c> {
     }
 }
 
-/// Marks days for the roll-up, in ascending order so concurrent writers lock rows alike.
-async fn mark_dirty(tx: &Transaction<'_>, source: Uuid, days: &[NaiveDate]) -> Result<()> {
+/// Marks days for the roll-up, in ascending order so concurrent writers lock rows alike; with
+/// `index`, mirrors the marks into the control schema's index as that tenant's.
+async fn mark_dirty(
+    tx: &Transaction<'_>,
+    source: Uuid,
+    days: &[NaiveDate],
+    index: Option<&Identifier>,
+) -> Result<()> {
     if days.is_empty() {
         return Ok(());
     }
@@ -272,6 +288,10 @@ async fn mark_dirty(tx: &Transaction<'_>, source: Uuid, days: &[NaiveDate]) -> R
     days.sort_unstable();
     days.dedup();
     tx.execute(MARK_DIRTY, &[&source, &days]).await?;
+    if let Some(tenant) = index {
+        tx.execute(INDEX_DIRTY, &[&source, &days, &tenant.as_str()])
+            .await?;
+    }
     Ok(())
 }
 
