@@ -66,14 +66,13 @@ async fn two_tenants_with_one_source_uuid_are_summarised_apart() {
         ("org1234567", d2, 5, "org"),
         ("10001", d1, 3, "acct"),
     ];
-    let mut events = Vec::new();
+    let mut uploads = Vec::new();
     for (account, d, pods, prefix) in files {
         let body = pod_usage(&fleet(d, pods, prefix), &WriteOptions::default());
-        let event = world
-            .put_event(&tenant_key(account, "pod_usage", d, 0), body)
-            .await;
-        assert_eq!(outcomes(&world.ingest(event.clone()).await), ["ingested"]);
-        events.push(event);
+        let key = tenant_key(account, "pod_usage", d, 0);
+        let event = world.put_event(&key, body.clone()).await;
+        assert_eq!(outcomes(&world.ingest(event).await), ["ingested"]);
+        uploads.push((key, body));
     }
     world.roll_up().await;
 
@@ -140,28 +139,12 @@ async fn two_tenants_with_one_source_uuid_are_summarised_apart() {
 
     // Each tenant's summary is what a single-tenant deployment makes of its files alone.
     for (schema, client, files) in [
-        ("org1234567", &org, &events[..2]),
-        ("acct10001", &acct, &events[2..]),
+        ("org1234567", &org, &uploads[..2]),
+        ("acct10001", &acct, &uploads[2..]),
     ] {
         let single = TestEnv::new(&format!("alone_{schema}")).await;
-        for event in files {
-            let record = &event.records[0];
-            let key = record.s3.object.key.clone().unwrap();
-            let body = world
-                .s3
-                .get_object()
-                .bucket(&world.bucket)
-                .key(&key)
-                .send()
-                .await
-                .unwrap()
-                .body
-                .collect()
-                .await
-                .unwrap()
-                .into_bytes()
-                .to_vec();
-            let event = single.put_event(&key, body).await;
+        for (key, body) in files {
+            let event = single.put_event(key, body.clone()).await;
             assert_eq!(outcomes(&single.ingest(event).await), ["ingested"]);
         }
         single.roll_up().await;
@@ -324,6 +307,15 @@ async fn ten_first_objects_at_once_create_the_tenant_once() {
         "one (tenant, source, day)"
     );
     world.roll_up().await;
-    assert_fleet_totals(pod_totals(&org, d).await, 20);
+    // Every file's pods 0 and 1 run on (ns-0, node-0) and (ns-1, node-1): two rows for 20 pods.
+    let totals = pod_totals(&org, d).await;
+    assert_eq!(totals.rows, 2, "{totals:?}");
+    assert_close(totals.cpu_usage_core_hours, 20.0 * 0.25 * 24.0, "CPU usage");
+    assert_close(
+        totals.cpu_request_core_hours,
+        20.0 * 0.5 * 24.0,
+        "CPU request",
+    );
+    assert_close(totals.memory_usage_gib_hours, 20.0 * 24.0, "memory usage");
     assert_eq!(count(&control, "ocp_dirty_day_index").await, 0);
 }
