@@ -13,6 +13,7 @@ use integration_tests::harness::{
 use integration_tests::koku_parquet::{WriteOptions, day, fleet, pod_usage};
 use integration_tests::tenants::{TenantWorld, tenant_key};
 use lambda_runtime::LambdaEvent;
+use ocp_summary::rollup::fanout;
 use tokio_postgres::Client;
 
 /// CPU core-seconds of one fleet pod over a day: 0.25 core × 86,400 s.
@@ -74,7 +75,32 @@ async fn two_tenants_with_one_source_uuid_are_summarised_apart() {
         assert_eq!(outcomes(&world.ingest(event).await), ["ingested"]);
         uploads.push((key, body));
     }
-    world.roll_up().await;
+    // The planner's one query over the control index, cut into a message per (tenant, source,
+    // chunk), each run by the worker in its tenant's schema.
+    let planned = {
+        let control = world.sql("ocp_control").await;
+        let at = chrono::Utc::now();
+        fanout::messages(fanout::dirty_marks(&control, &at).await.unwrap())
+    };
+    let shape: Vec<(String, Vec<String>)> = planned
+        .iter()
+        .map(|m| (m.group_id(), m.days.iter().map(|d| d.to_string()).collect()))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (format!("acct10001:{SOURCE}"), vec!["2025-11-01".to_owned()]),
+            (
+                format!("org1234567:{SOURCE}"),
+                vec!["2025-11-01".to_owned(), "2025-11-02".to_owned()]
+            ),
+        ]
+    );
+    for message in &planned {
+        fanout::run_message(&world.rollup.db, message)
+            .await
+            .unwrap();
+    }
 
     let admin = world.sql("public").await;
     assert_eq!(

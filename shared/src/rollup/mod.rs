@@ -6,6 +6,7 @@
 //! node roles, insert them and the unallocated rows, and clear exactly the marks that were read.
 //! Routing by tenant, [`tenants`] runs this in each dirty tenant's schema in turn.
 
+pub mod fanout;
 pub mod tenants;
 
 use std::collections::BTreeMap;
