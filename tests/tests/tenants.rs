@@ -345,3 +345,51 @@ async fn ten_first_objects_at_once_create_the_tenant_once() {
     assert_close(totals.memory_usage_gib_hours, 20.0 * 24.0, "memory usage");
     assert_eq!(count(&control, "ocp_dirty_day_index").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mark_set_after_planning_survives_the_worker_and_is_planned_anew() {
+    let world = TenantWorld::new("fanout_mark_race", "create").await;
+    let d = day(2025, 11, 5);
+    let key = tenant_key("10001", "pod_usage", d, 0);
+    let first = pod_usage(&fleet(d, 2, "a"), &WriteOptions::default());
+    let event = world.put_event(&key, first).await;
+    assert_eq!(outcomes(&world.ingest(event).await), ["ingested"]);
+    let control = world.sql("ocp_control").await;
+    let plan = || async {
+        fanout::messages(
+            fanout::dirty_marks(&control, &chrono::Utc::now())
+                .await
+                .unwrap(),
+        )
+    };
+    let planned = plan().await;
+    assert_eq!(planned.len(), 1);
+    // The object is overwritten (4 pods) after planning, before the worker runs.
+    let second = pod_usage(&fleet(d, 4, "b"), &WriteOptions::default());
+    let event = world.put_event(&key, second).await;
+    assert_eq!(outcomes(&world.ingest(event).await), ["ingested"]);
+    fanout::run_message(&world.rollup.db, &planned[0])
+        .await
+        .unwrap();
+    let acct = world.sql("acct10001").await;
+    assert_eq!(
+        count(&acct, "ocp_dirty_day").await,
+        1,
+        "the newer mark stays"
+    );
+    assert_eq!(count(&control, "ocp_dirty_day_index").await, 1);
+    // A retried planner would have sent the same id; the newer mark makes a new one.
+    let replanned = plan().await;
+    assert_eq!(replanned.len(), 1);
+    assert_eq!(replanned[0].group_id(), planned[0].group_id());
+    assert_ne!(
+        replanned[0].deduplication_id(),
+        planned[0].deduplication_id()
+    );
+    fanout::run_message(&world.rollup.db, &replanned[0])
+        .await
+        .unwrap();
+    assert_eq!(count(&acct, "ocp_dirty_day").await, 0);
+    assert_eq!(count(&control, "ocp_dirty_day_index").await, 0);
+    assert_fleet_totals(pod_totals(&acct, d).await, 4);
+}
