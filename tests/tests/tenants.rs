@@ -393,3 +393,36 @@ async fn a_mark_set_after_planning_survives_the_worker_and_is_planned_anew() {
     assert_eq!(count(&control, "ocp_dirty_day_index").await, 0);
     assert_fleet_totals(pod_totals(&acct, d).await, 4);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_warm_execution_environment_does_not_migrate_a_tenant_again() {
+    let world = TenantWorld::new("warm_migrations", "create").await;
+    let d = day(2025, 11, 6);
+    let world = &world;
+    let put = |file: u32| {
+        let body = pod_usage(&fleet(d, 1, &format!("f{file}")), &WriteOptions::default());
+        let key = tenant_key("org1234567", "pod_usage", d, file);
+        async move { world.put_event(&key, body).await }
+    };
+    let event = put(0).await;
+    assert_eq!(outcomes(&world.ingest(event).await), ["ingested"]);
+    // Forget the history: whoever migrates the tenant now re-applies 0003, which cannot run twice.
+    let org = world.sql("org1234567").await;
+    org.batch_execute("DROP TABLE ocp_schema_migration")
+        .await
+        .unwrap();
+    let event = put(1).await;
+    assert_eq!(
+        outcomes(&world.ingest(event).await),
+        ["ingested"],
+        "the warm environment remembers the tenant is migrated"
+    );
+    let cold = world.another_ingest().await;
+    let event = put(2).await;
+    let result = ingest::handle(&cold, LambdaEvent::new(event, Default::default())).await;
+    assert!(
+        result.is_err(),
+        "a cold environment migrates (and here fails): the check above is not vacuous"
+    );
+    assert_eq!(count(&org, "ocp_ingested_object").await, 2);
+}
