@@ -1,10 +1,11 @@
 //! One S3 event record in, one object's partials out: the whole ingest flow, free of Lambda types.
 //!
 //! classify key → route its account to the tenant schema ([`crate::store::tenants`]; a key naming
-//! no tenant is recorded in the control schema and writes nothing) → lock the key and decide from the versions ([`versions`]) → fetch footer and
-//! projected chunks → decode and aggregate on a blocking thread ([`decode`]) while the writer COPYs
-//! the chunks it hands over ([`load`]), all within the memory ceiling ([`budget`]) → stamp the
-//! version and mark its days dirty → commit. Any failure before the commit leaves nothing.
+//! no tenant is recorded in the control schema and writes nothing) → lock the key and decide from
+//! the versions ([`versions`]) → fetch footer and projected chunks → decode and aggregate on a
+//! blocking thread ([`decode`]) while the writer COPYs the chunks it hands over ([`load`]), all
+//! within the memory ceiling ([`budget`]) → stamp the version and mark its days dirty → commit.
+//! Any failure before the commit leaves nothing.
 
 pub mod budget;
 pub mod decode;

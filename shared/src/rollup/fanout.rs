@@ -1,10 +1,10 @@
-//! The planner's half of the roll-up fan-out (issue 16, phase 2), without a queue yet: every
+//! The roll-up fan-out's two halves (issue 16, phase 2), without a queue yet. The planner: every
 //! tenant's dirty marks from the control schema's index in one query, cut into one message per
 //! (tenant, source, chunk of at most six days of one month) — koku's chunking, as [`super::plan`].
 //! A FIFO queue would take [`ChunkMessage::group_id`] as `MessageGroupId` (chunks of one source in
 //! order, one at a time; different sources in parallel) and [`ChunkMessage::deduplication_id`] as
 //! the deduplication id: a retried planner sees the same marks and sends nothing new, a mark set
-//! again (new generation) makes a new message.
+//! again (new generation) makes a new message. The worker ([`run_message`]): one message's chunk.
 
 use std::collections::BTreeMap;
 
