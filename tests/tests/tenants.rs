@@ -426,3 +426,49 @@ async fn a_warm_execution_environment_does_not_migrate_a_tenant_again() {
     );
     assert_eq!(count(&org, "ocp_ingested_object").await, 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_worker_leaves_its_marks_and_the_retried_message_lands_once() {
+    let world = TenantWorld::new("fanout_retry", "create").await;
+    let d = day(2025, 11, 7);
+    let body = pod_usage(&fleet(d, 3, "p"), &WriteOptions::default());
+    let event = world
+        .put_event(&tenant_key("org1234567", "pod_usage", d, 0), body)
+        .await;
+    assert_eq!(outcomes(&world.ingest(event).await), ["ingested"]);
+    let control = world.sql("ocp_control").await;
+    let planned = fanout::messages(
+        fanout::dirty_marks(&control, &chrono::Utc::now())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(planned.len(), 1);
+    // The chunk's transaction fails half-way (its report-period table is out of reach).
+    let org = world.sql("org1234567").await;
+    org.batch_execute("ALTER TABLE reporting_ocpusagereportperiod RENAME TO away")
+        .await
+        .unwrap();
+    assert!(
+        fanout::run_message(&world.rollup.db, &planned[0])
+            .await
+            .is_err()
+    );
+    assert_eq!(count(&org, "ocp_dirty_day").await, 1, "marks stay");
+    assert_eq!(count(&control, "ocp_dirty_day_index").await, 1);
+    assert_eq!(
+        count(&org, "reporting_ocpusagelineitem_daily_summary").await,
+        0
+    );
+    // Redelivered (twice, as SQS may): the summary lands once, the marks go.
+    org.batch_execute("ALTER TABLE away RENAME TO reporting_ocpusagereportperiod")
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        fanout::run_message(&world.rollup.db, &planned[0])
+            .await
+            .unwrap();
+    }
+    assert_eq!(count(&org, "ocp_dirty_day").await, 0);
+    assert_eq!(count(&control, "ocp_dirty_day_index").await, 0);
+    assert_fleet_totals(pod_totals(&org, d).await, 3);
+}
