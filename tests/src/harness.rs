@@ -271,7 +271,7 @@ impl TestEnv {
 
 /// The functions' settings with a fixed overhead: the test process runs many ingests at once, so
 /// its resident size says nothing about one of them (the release-binary tests measure that).
-fn ingest_settings() -> IngestSettings {
+pub fn ingest_settings() -> IngestSettings {
     let budget = MemoryBudget::with_ceiling_mib(MemoryBudget::DEFAULT_CEILING_MIB).unwrap();
     IngestSettings {
         budget: budget.with_overhead(Overhead::Fixed(48 << 20)),

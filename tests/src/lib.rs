@@ -8,3 +8,4 @@ pub mod harness;
 pub mod koku_parquet;
 pub mod memory_cgroup;
 pub mod template;
+pub mod tenants;

@@ -5,10 +5,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use function_runtime::HandlerError;
 use lambda_runtime::LambdaEvent;
+use ocp_summary::koku::tenant::tenant_schema_named;
 use ocp_summary::metrics::{emf_record, peak_rss_kib};
-use ocp_summary::rollup::{RollupReport, RollupRequest, run};
+use ocp_summary::rollup::tenants::run_all;
+use ocp_summary::rollup::{RollupReport, RollupRequest};
 use ocp_summary::store::secret::apply_secret_from_env;
-use ocp_summary::store::{Database, DbConfig};
+use ocp_summary::store::{Database, DbConfig, Identifier};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -36,12 +38,14 @@ impl Deps {
 #[serde(untagged)]
 pub enum RollupEvent {
     /// An operator's re-summarize: `{"source_uuid": ..., "month": "2025-11"}` or with
-    /// `"start_date"`/`"end_date"` (inclusive).
+    /// `"start_date"`/`"end_date"` (inclusive); routing by tenant, with `"tenant": "org1234567"`
+    /// (the schema name).
     Manual {
         source_uuid: Uuid,
         month: Option<String>,
         start_date: Option<NaiveDate>,
         end_date: Option<NaiveDate>,
+        tenant: Option<String>,
     },
     /// EventBridge Scheduler input: `{"scheduled_time": "<aws.scheduler.scheduled-time>"}`.
     Scheduler { scheduled_time: DateTime<Utc> },
@@ -54,6 +58,18 @@ pub enum RollupEvent {
 }
 
 impl RollupEvent {
+    /// The tenant schema a manual request names, validated.
+    pub fn tenant(&self) -> Result<Option<Identifier>, ocp_summary::Error> {
+        match self {
+            RollupEvent::Manual {
+                tenant: Some(name), ..
+            } => tenant_schema_named(name)
+                .map(Some)
+                .map_err(|e| ocp_summary::Error::Config(format!("tenant: {e}"))),
+            _ => Ok(None),
+        }
+    }
+
     pub fn request(&self) -> Result<RollupRequest, ocp_summary::Error> {
         let bad = |m: String| ocp_summary::Error::Config(m);
         match self {
@@ -66,6 +82,7 @@ impl RollupEvent {
                 month,
                 start_date,
                 end_date,
+                ..
             } => match (month, start_date, end_date) {
                 (Some(month), None, None) => RollupRequest::month(*source_uuid, month),
                 (None, Some(first), Some(last)) => {
@@ -86,10 +103,11 @@ pub async fn handle(deps: &Deps, event: LambdaEvent<Value>) -> Result<Value, Han
         )))
     })?;
     let request = parsed.request().map_err(HandlerError)?;
-    tracing::info!(?request, "roll-up starting");
-    let mut client = deps.db.client().await.map_err(HandlerError)?;
-    let report = run(&mut client, &request, |p| {
+    let tenant = parsed.tenant().map_err(HandlerError)?;
+    tracing::info!(?request, ?tenant, "roll-up starting");
+    let report = run_all(&deps.db, &request, tenant.as_ref(), |p| {
         tracing::info!(
+            tenant = p.tenant.map(Identifier::as_str),
             chunk = p.index + 1,
             of = p.total,
             source = %p.chunk.source,
@@ -182,6 +200,16 @@ mod tests {
         );
         let bad = serde_json::from_value::<RollupEvent>(json!({"source_uuid": source})).unwrap();
         assert!(bad.request().is_err());
+        let named = serde_json::from_value::<RollupEvent>(
+            json!({"source_uuid": source, "month": "2025-11", "tenant": "acct10001"}),
+        )
+        .unwrap();
+        assert_eq!(named.tenant().unwrap().unwrap().as_str(), "acct10001");
+        let hostile = serde_json::from_value::<RollupEvent>(
+            json!({"source_uuid": source, "month": "2025-11", "tenant": "public"}),
+        )
+        .unwrap();
+        assert!(hostile.tenant().is_err());
         let bad = serde_json::from_value::<RollupEvent>(
             json!({"source_uuid": source, "start_date": "2025-11-05", "end_date": "2025-11-03"}),
         )

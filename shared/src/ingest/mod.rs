@@ -1,10 +1,11 @@
 //! One S3 event record in, one object's partials out: the whole ingest flow, free of Lambda types.
 //!
-//! classify key → lock the key and decide from the versions ([`versions`]) → fetch footer and
-//! projected chunks → decode and aggregate on a blocking thread ([`decode`]) while the writer COPYs
-//! the chunks it hands over ([`load`]), all within the memory ceiling ([`budget`]) → stamp the
-//! version with its payload tag ([`payload`]) and mark its days dirty → commit. Any failure before
-//! the commit leaves nothing.
+//! classify key → route its account to the tenant schema ([`crate::store::tenants`]; a key naming
+//! no tenant is recorded in the control schema and writes nothing) → lock the key and decide from
+//! the versions ([`versions`]) → fetch footer and projected chunks → decode and aggregate on a
+//! blocking thread ([`decode`]) while the writer COPYs the chunks it hands over ([`load`]), all
+//! within the memory ceiling ([`budget`]) → stamp the version with its payload tag ([`payload`])
+//! and mark its days dirty → commit. Any failure before the commit leaves nothing.
 
 pub mod budget;
 pub mod decode;
@@ -27,6 +28,7 @@ use crate::koku::layout::{KeyKind, classify};
 use crate::read::object_source::ObjectSource;
 use crate::store::Database;
 use crate::store::objects::{ObjectTransaction, VersionStats};
+use crate::store::tenants::Route;
 
 /// Where and within what an ingest runs.
 #[derive(Debug, Clone)]
@@ -62,7 +64,8 @@ pub enum Outcome {
     Skipped(&'static str),
     /// The object changed or vanished since the event; a newer event follows.
     Superseded(String),
-    /// Bad for good: recorded in `ocp_ingest_error`, nothing written.
+    /// Bad for good: recorded in `ocp_ingest_error` (bad content) or in the control schema's
+    /// `ocp_rejected_object` (a key naming no tenant), nothing written.
     Rejected(String),
 }
 
@@ -134,8 +137,24 @@ where
         }
         KeyKind::Raw(raw) => raw,
     };
-    let mut client = db.client().await?;
+    let schema = match db.route(&raw.account).await? {
+        Route::Tenant(schema) => schema,
+        Route::Rejected(reason) => {
+            db.record_rejected(event, &reason).await?;
+            tracing::warn!(key = %event.key, reason = %reason, "rejected key naming no tenant");
+            return Ok(IngestFigures::new(
+                &event.key,
+                Outcome::Rejected(reason),
+                started,
+            ));
+        }
+    };
+    let index_as = db.indexes_dirty_days().then_some(&schema);
+    let mut client = db.client_in(&schema).await?;
     let mut tx = ObjectTransaction::begin(&mut client, event).await?;
+    if let Some(tenant) = index_as {
+        tx.index_dirty_days(tenant);
+    }
     match tx.decision() {
         Decision::Stale => {
             tx.rollback().await?;
@@ -183,7 +202,10 @@ where
             tx.rollback().await?;
             let reason = e.to_string();
             // A fresh transaction: the version may have moved on while we read.
-            let tx = ObjectTransaction::begin(&mut client, event).await?;
+            let mut tx = ObjectTransaction::begin(&mut client, event).await?;
+            if let Some(tenant) = index_as {
+                tx.index_dirty_days(tenant);
+            }
             if tx.decision() == Decision::Ingest {
                 tx.fail(report_type, raw.source, &reason).await?;
             } else {

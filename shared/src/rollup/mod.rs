@@ -4,6 +4,10 @@
 //! chunks of at most six days of one source and month — koku's chunking — and each chunk is replaced
 //! in one transaction: delete the days' rows (koku's predicate), stage Pod and Storage rows, refresh
 //! node roles, insert them and the unallocated rows, and clear exactly the marks that were read.
+//! Routing by tenant, [`tenants`] runs this in each dirty tenant's schema in turn.
+
+pub mod fanout;
+pub mod tenants;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -13,7 +17,7 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::store::partial_tables;
+use crate::store::{Identifier, partial_tables};
 
 const DIRTY_DAYS: &str = include_str!("../../sql/rollup/dirty_days.sql");
 const DIRTY_DAYS_IN_RANGE: &str = include_str!("../../sql/rollup/dirty_days_in_range.sql");
@@ -27,6 +31,7 @@ const REFRESH_NODES: &str = include_str!("../../sql/rollup/refresh_nodes.sql");
 const INSERT_SUMMARY_ROWS: &str = include_str!("../../sql/rollup/insert_summary_rows.sql");
 const INSERT_UNALLOCATED_ROWS: &str = include_str!("../../sql/rollup/insert_unallocated_rows.sql");
 const CLEAR_DIRTY: &str = include_str!("../../sql/rollup/clear_dirty.sql");
+const CLEAR_DIRTY_INDEX: &str = include_str!("../../sql/control/clear_dirty_index.sql");
 
 /// koku summarises at most six days per chunk (`date_range_pair` with step 5, bounds inclusive).
 pub const MAX_DAYS_PER_CHUNK: usize = 6;
@@ -107,6 +112,8 @@ impl Chunk {
 /// Progress after each chunk, for logs.
 #[derive(Debug, Clone)]
 pub struct ChunkProgress<'a> {
+    /// Routing by tenant, whose schema the chunk was in.
+    pub tenant: Option<&'a Identifier>,
     pub index: usize,
     pub total: usize,
     pub chunk: &'a Chunk,
@@ -193,10 +200,22 @@ pub async fn marks_for(client: &Client, request: &RollupRequest) -> Result<Vec<D
     }
 }
 
-/// Rolls up everything `request` covers, calling `progress` after each chunk.
+/// Rolls up everything `request` covers in the connection's schema, calling `progress` after each
+/// chunk.
 pub async fn run(
     client: &mut Client,
     request: &RollupRequest,
+    progress: impl FnMut(&ChunkProgress<'_>),
+) -> Result<RollupReport> {
+    run_in(client, request, None, progress).await
+}
+
+/// [`run`]; with `indexed_as`, also clears the marks it read from the control schema's index, as
+/// that tenant's.
+pub async fn run_in(
+    client: &mut Client,
+    request: &RollupRequest,
+    indexed_as: Option<&Identifier>,
     mut progress: impl FnMut(&ChunkProgress<'_>),
 ) -> Result<RollupReport> {
     let started = Instant::now();
@@ -212,10 +231,11 @@ pub async fn run(
     };
     for (index, chunk) in chunks.iter().enumerate() {
         let chunk_started = Instant::now();
-        let rows = roll_up_chunk(client, chunk).await?;
+        let rows = roll_up_chunk_in(client, chunk, indexed_as).await?;
         report.days += chunk.days.len();
         report.rows_written += rows;
         progress(&ChunkProgress {
+            tenant: indexed_as,
             index,
             total: chunks.len(),
             chunk,
@@ -229,6 +249,16 @@ pub async fn run(
 
 /// Replaces one chunk's summary rows; returns the rows inserted.
 pub async fn roll_up_chunk(client: &mut Client, chunk: &Chunk) -> Result<u64> {
+    roll_up_chunk_in(client, chunk, None).await
+}
+
+/// [`roll_up_chunk`]; with `indexed_as`, the marks cleared are also cleared from the control
+/// schema's index, in the same transaction.
+pub async fn roll_up_chunk_in(
+    client: &mut Client,
+    chunk: &Chunk,
+    indexed_as: Option<&Identifier>,
+) -> Result<u64> {
     let days: Vec<NaiveDate> = chunk.days.iter().map(|m| m.day).collect();
     let source = chunk.source;
     let tx = client.transaction().await?;
@@ -262,6 +292,13 @@ pub async fn roll_up_chunk(client: &mut Client, chunk: &Chunk) -> Result<u64> {
     let generations: Vec<i64> = seen.iter().filter_map(|m| m.generation).collect();
     tx.execute(CLEAR_DIRTY, &[&sources, &seen_days, &generations])
         .await?;
+    if let Some(tenant) = indexed_as {
+        tx.execute(
+            CLEAR_DIRTY_INDEX,
+            &[&sources, &seen_days, &generations, &tenant.as_str()],
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(rows)
 }

@@ -1,5 +1,6 @@
-//! Database settings from the environment: `DATABASE_URL` or libpq's `PG*` variables, `DB_SCHEMA`,
-//! and TLS from `PGSSLMODE` / `PGSSLROOTCERT` (or `sslmode`/`sslrootcert` in the URL).
+//! Database settings from the environment: `DATABASE_URL` or libpq's `PG*` variables, where data
+//! goes (`DB_SCHEMA`, or per tenant with `TENANTS`), and TLS from `PGSSLMODE` / `PGSSLROOTCERT`
+//! (or `sslmode`/`sslrootcert` in the URL).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -60,11 +61,43 @@ pub const TCP_KEEPALIVE_IDLE: std::time::Duration = std::time::Duration::from_se
 /// How long data sent to Postgres may stay unacknowledged before the connection is given up.
 pub const TCP_USER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Which schema an object's rows go to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tenancy {
+    /// `DB_SCHEMA`: every object into one schema, whatever its key's account (single-tenant
+    /// installs, and every test that needs a schema of its own).
+    Single(Identifier),
+    /// The key's account names the tenant schema (see [`crate::koku::tenant`]).
+    PerTenant(Provisioning),
+}
+
+/// How a tenant schema comes to exist (`TENANTS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provisioning {
+    /// `existing` (koku mode): koku creates tenant schemas; an object of a tenant without one is
+    /// rejected. Our tables are added to an existing schema by migration.
+    Existing,
+    /// `create` (standalone): a tenant's schema and tables are created on first sight.
+    Create,
+}
+
+impl Provisioning {
+    pub fn parse(value: &str) -> Result<Self> {
+        match value {
+            "existing" => Ok(Provisioning::Existing),
+            "create" => Ok(Provisioning::Create),
+            other => Err(Error::Config(format!(
+                "TENANTS={other:?}: expected \"existing\" or \"create\""
+            ))),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct DbConfig {
     pub pg: tokio_postgres::Config,
     pub tls: TlsMode,
-    pub schema: Identifier,
+    pub tenancy: Tenancy,
 }
 
 impl fmt::Debug for DbConfig {
@@ -76,7 +109,7 @@ impl fmt::Debug for DbConfig {
             .field("user", &self.pg.get_user())
             .field("dbname", &self.pg.get_dbname())
             .field("tls", &self.tls)
-            .field("schema", &self.schema)
+            .field("tenancy", &self.tenancy)
             .finish()
     }
 }
@@ -139,8 +172,14 @@ impl DbConfig {
             TlsMode::Disable => SslMode::Disable,
             TlsMode::VerifyFull { .. } => SslMode::Require,
         });
-        let schema = Identifier::parse(&var("DB_SCHEMA").unwrap_or_else(|| "public".into()))?;
-        Ok(DbConfig { pg, tls, schema })
+        // An empty DB_SCHEMA is unset: the template passes its parameter through either way.
+        let tenancy = match var("DB_SCHEMA").filter(|s| !s.is_empty()) {
+            Some(schema) => Tenancy::Single(Identifier::parse(&schema)?),
+            None => Tenancy::PerTenant(Provisioning::parse(
+                var("TENANTS").as_deref().unwrap_or("existing"),
+            )?),
+        };
+        Ok(DbConfig { pg, tls, tenancy })
     }
 
     pub fn from_env() -> Result<Self> {
@@ -276,5 +315,25 @@ mod tests {
         assert!(err.to_string().contains("PGSSLROOTCERT"));
         let err = DbConfig::from_vars(vars(&[("DB_SCHEMA", "bad-name")])).unwrap_err();
         assert!(err.to_string().contains("schema"));
+    }
+
+    #[test]
+    fn db_schema_overrides_routing_by_tenant() {
+        let single = DbConfig::from_vars(vars(&[("DB_SCHEMA", "org1"), ("TENANTS", "create")]));
+        assert_eq!(
+            single.unwrap().tenancy,
+            Tenancy::Single(Identifier::parse("org1").unwrap())
+        );
+        let tenancy = |pairs: &[(&str, &str)]| DbConfig::from_vars(vars(pairs)).map(|c| c.tenancy);
+        assert_eq!(
+            tenancy(&[]).unwrap(),
+            Tenancy::PerTenant(Provisioning::Existing),
+            "koku mode by default: never create schemas a key names"
+        );
+        assert_eq!(
+            tenancy(&[("DB_SCHEMA", ""), ("TENANTS", "create")]).unwrap(),
+            Tenancy::PerTenant(Provisioning::Create)
+        );
+        assert!(tenancy(&[("TENANTS", "yes")]).is_err());
     }
 }

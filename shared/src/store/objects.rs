@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
 
+use super::Identifier;
 use super::copy;
 use super::partial_tables;
 use crate::aggregate::PartialChunk;
@@ -22,6 +23,7 @@ const RECORD_ERROR: &str = include_str!("../../sql/ingest/record_error.sql");
 const STAGE_LABEL_SETS: &str = include_str!("../../sql/ingest/stage_label_sets.sql");
 const KEEP_STAGED_LABEL_SETS: &str = include_str!("../../sql/ingest/keep_staged_label_sets.sql");
 const PAYLOAD_STATUS: &str = include_str!("../../sql/ingest/payload_status.sql");
+const INDEX_DIRTY: &str = include_str!("../../sql/control/index_dirty.sql");
 
 /// Outcome counters of a finished version, stored on the object row.
 #[derive(Debug, Default, Clone, Copy)]
@@ -41,6 +43,8 @@ pub struct ObjectTransaction<'c> {
     /// Label sets go through a staging table that drops duplicates: a file read in several passes
     /// (see `aggregate::partition`) meets a label set shared by pods of two partitions twice.
     staged_label_sets: bool,
+    /// Routing by tenant: the tenant whose marks are mirrored into the control schema's index.
+    dirty_index: Option<Identifier>,
 }
 
 impl<'c> ObjectTransaction<'c> {
@@ -72,7 +76,13 @@ impl<'c> ObjectTransaction<'c> {
             stored,
             object_id,
             staged_label_sets: false,
+            dirty_index: None,
         })
+    }
+
+    /// Mirrors the days this transaction marks dirty into the control schema's index, as `tenant`.
+    pub fn index_dirty_days(&mut self, tenant: &Identifier) {
+        self.dirty_index = Some(tenant.clone());
     }
 
     pub fn decision(&self) -> Decision {
@@ -181,7 +191,7 @@ impl<'c> ObjectTransaction<'c> {
         // without rows there, so the day's kept payload may change with it gone.
         let mut days = stored.days.clone();
         days.extend(stored.payload_day);
-        mark_dirty(&self.tx, source, &days).await
+        mark_dirty(&self.tx, source, &days, self.dirty_index.as_ref()).await
     }
 
     /// Marks where an attempt at the object's partials starts; with `staged_label_sets`, label
@@ -246,7 +256,7 @@ impl<'c> ObjectTransaction<'c> {
             .await?;
         let mut dirty = days.to_vec();
         dirty.extend(payload.map(|p| p.day));
-        mark_dirty(&self.tx, source, &dirty).await?;
+        mark_dirty(&self.tx, source, &dirty, self.dirty_index.as_ref()).await?;
         let mut status = None;
         if let Some(payload) = payload {
             status = self
@@ -304,8 +314,14 @@ impl<'c> ObjectTransaction<'c> {
     }
 }
 
-/// Marks days for the roll-up, in ascending order so concurrent writers lock rows alike.
-async fn mark_dirty(tx: &Transaction<'_>, source: Uuid, days: &[NaiveDate]) -> Result<()> {
+/// Marks days for the roll-up, in ascending order so concurrent writers lock rows alike; with
+/// `index`, mirrors the marks into the control schema's index as that tenant's.
+async fn mark_dirty(
+    tx: &Transaction<'_>,
+    source: Uuid,
+    days: &[NaiveDate],
+    index: Option<&Identifier>,
+) -> Result<()> {
     if days.is_empty() {
         return Ok(());
     }
@@ -313,6 +329,10 @@ async fn mark_dirty(tx: &Transaction<'_>, source: Uuid, days: &[NaiveDate]) -> R
     days.sort_unstable();
     days.dedup();
     tx.execute(MARK_DIRTY, &[&source, &days]).await?;
+    if let Some(tenant) = index {
+        tx.execute(INDEX_DIRTY, &[&source, &days, &tenant.as_str()])
+            .await?;
+    }
     Ok(())
 }
 

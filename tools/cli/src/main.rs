@@ -12,10 +12,13 @@ use chrono::{NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
 use ocp_summary::ingest::versions::ObjectEvent;
 use ocp_summary::ingest::{IngestFigures, ingest_object};
+use ocp_summary::koku::tenant::tenant_schema_named;
 use ocp_summary::read::object_source::LocalObject;
 use ocp_summary::read::s3_object::S3Object;
-use ocp_summary::rollup::{self, RollupRequest};
+use ocp_summary::rollup::RollupRequest;
+use ocp_summary::rollup::tenants::run_all;
 use ocp_summary::store::status::status;
+use ocp_summary::store::{Database, Identifier, Tenancy};
 use uuid::Uuid;
 
 #[derive(Parser)]
@@ -25,9 +28,13 @@ use uuid::Uuid;
     about = "Operate the OpenShift cost summary pipeline"
 )]
 struct Cli {
-    /// The schema to work in (overrides DB_SCHEMA).
-    #[arg(long, global = true)]
+    /// The schema to work in, for every object whatever its key (overrides DB_SCHEMA).
+    #[arg(long, global = true, conflicts_with = "tenant")]
     schema: Option<String>,
+    /// Routing by tenant (DB_SCHEMA unset): the tenant schema to look at or roll up
+    /// (org<digits> or acct<digits>).
+    #[arg(long, global = true)]
+    tenant: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -94,7 +101,7 @@ async fn main() -> ExitCode {
         // not read it).
         unsafe { std::env::set_var("DB_SCHEMA", schema) };
     }
-    match run(cli.command).await {
+    match run(cli.command, cli.tenant.as_deref()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -103,7 +110,12 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command) -> Result<(), ocp_summary::Error> {
+async fn run(command: Command, tenant: Option<&str>) -> Result<(), ocp_summary::Error> {
+    let tenant = tenant
+        .map(|t| {
+            tenant_schema_named(t).map_err(|e| ocp_summary::Error::Config(format!("--tenant: {e}")))
+        })
+        .transpose()?;
     match command {
         Command::Ingest { object, key } => {
             let figures = match object.strip_prefix("s3://") {
@@ -115,9 +127,11 @@ async fn run(command: Command) -> Result<(), ocp_summary::Error> {
         Command::Rollup(args) => {
             let request = rollup_request(&args)?;
             let deps = rollup_function::Deps::from_env().await?;
-            let mut client = deps.db.client().await?;
             let mut progress = progress::Progress::new();
-            let report = rollup::run(&mut client, &request, |p| progress.chunk_done(p)).await?;
+            let report = run_all(&deps.db, &request, tenant.as_ref(), |p| {
+                progress.chunk_done(p)
+            })
+            .await?;
             progress.finish();
             println!(
                 "rolled up {} days in {} chunks: {} summary rows in {:.1} s",
@@ -129,18 +143,44 @@ async fn run(command: Command) -> Result<(), ocp_summary::Error> {
         }
         Command::Status { days, errors } => {
             let deps = rollup_function::Deps::from_env().await?;
-            let client = deps.db.client().await?;
-            print_status(
-                deps.db.schema().as_str(),
-                &status(&client, days, errors).await?,
-            );
+            let schema = schema_of(&deps.db, tenant).await?;
+            let client = deps.db.client_in(&schema).await?;
+            print_status(schema.as_str(), &status(&client, days, errors).await?);
         }
         Command::Migrate => {
             let deps = rollup_function::Deps::from_env().await?;
-            println!("schema {} is migrated", deps.db.schema().as_str());
+            let schema = schema_of(&deps.db, tenant).await?;
+            println!("schema {} is migrated", schema.as_str());
         }
     }
     Ok(())
+}
+
+/// The schema a command works in: the single schema, or the tenant's (migrated, and existing).
+async fn schema_of(
+    db: &Database,
+    tenant: Option<Identifier>,
+) -> Result<Identifier, ocp_summary::Error> {
+    match (db.tenancy(), tenant) {
+        (Tenancy::Single(schema), None) => Ok(schema.clone()),
+        (Tenancy::Single(schema), Some(_)) => Err(ocp_summary::Error::Config(format!(
+            "--tenant with DB_SCHEMA={} set: every object goes to that schema",
+            schema.as_str()
+        ))),
+        (Tenancy::PerTenant(_), None) => Err(ocp_summary::Error::Config(
+            "routing by tenant (DB_SCHEMA unset): give --tenant or --schema".into(),
+        )),
+        (Tenancy::PerTenant(_), Some(tenant)) => {
+            if db.prepare_tenant(&tenant).await? {
+                Ok(tenant)
+            } else {
+                Err(ocp_summary::Error::Config(format!(
+                    "tenant schema {} does not exist",
+                    tenant.as_str()
+                )))
+            }
+        }
+    }
 }
 
 fn rollup_request(args: &RollupArgs) -> Result<RollupRequest, ocp_summary::Error> {
