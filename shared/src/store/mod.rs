@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "payloads",
         include_str!("../../sql/migrations/0005_payloads.sql"),
     ),
+    (6, "gpu", include_str!("../../sql/migrations/0006_gpu.sql")),
 ];
 
 const MIGRATE_LOCK: &str = include_str!("../../sql/migrate/lock.sql");
