@@ -388,3 +388,99 @@ async fn a_gpu_file_alone_rolls_up_its_days_and_its_removal_clears_them() {
     assert_eq!(count(&client, "reporting_ocp_gpu_summary_p").await, 0);
     assert_eq!(count(&client, "ocp_gpu_usage_partial").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unparsed_profile_across_two_files_of_a_day_and_an_overwrite() {
+    let env = TestEnv::new("gpu_mig").await;
+    let client = env.sql().await;
+    spec_setup(&client).await;
+    let d = aug10();
+    let h100 = |hour, ns: &str, memory_mib| {
+        GpuHour::dedicated(
+            at(d, hour),
+            ("gpu-node-1", ns, "infer-1"),
+            ("GPU-7", "NVIDIA H100 80GB HBM3", memory_mib),
+            3600.0,
+        )
+    };
+    // A media-extension profile koku cannot parse keeps its text and max slices, with no slice
+    // count or MIG memory (§10 G1 d). The GPU's hours come in two files of the day; a blank memory
+    // cell (0.0) in the second does not lower the max (§10 G6).
+    let unparsed = |g: GpuHour| g.mig(("0", "1g.10gb+me", "single"), (None, None, Some(7)));
+    let first = [unparsed(h100(0, "ml-a", 81559.0))];
+    let second = [unparsed(h100(1, "ml-a", 0.0))];
+    let columns = GpuColumns::for_rows(&first);
+    let options = WriteOptions::default();
+    put_gpu(&env, &gpu_key(d, 0), gpu_usage(&first, columns, &options)).await;
+    put_gpu(&env, &gpu_key(d, 1), gpu_usage(&second, columns, &options)).await;
+    env.roll_up().await;
+    let mut expected = vec![
+        Some("ml-a"),
+        Some("NVIDIA H100 80GB HBM3"),
+        Some("85.520809984000000"),
+        Some("0"),
+        Some("GPU-7"),
+        Some("MIG"),
+        Some("1g.10gb+me"),
+        None,
+        Some("7"),
+        Some("single"),
+        None,
+    ];
+    expected.extend(shared_columns("2026-08-10"));
+    assert_rows(&summary(&client).await, std::slice::from_ref(&expected));
+
+    // Overwriting the second file with the GPU in another namespace moves that hour's row.
+    let moved = [unparsed(h100(1, "ml-b", 81559.0))];
+    put_gpu(&env, &gpu_key(d, 1), gpu_usage(&moved, columns, &options)).await;
+    env.roll_up().await;
+    let mut in_b = expected.clone();
+    in_b[0] = Some("ml-b");
+    assert_rows(&summary(&client).await, &[expected, in_b]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_gpu_files_are_rejected_and_write_nothing() {
+    let env = TestEnv::new("gpu_bad").await;
+    let client = env.sql().await;
+    let rows = worked_example_rows();
+    let columns = GpuColumns::for_rows(&rows);
+    let cases = [
+        (
+            WriteOptions {
+                drop_columns: vec!["gpu_pod_uptime"],
+                ..WriteOptions::default()
+            },
+            "missing required column(s): gpu_pod_uptime",
+        ),
+        (
+            WriteOptions {
+                as_text: vec!["gpu_memory_capacity_mib"],
+                ..WriteOptions::default()
+            },
+            "column gpu_memory_capacity_mib has type Utf8, expected Number",
+        ),
+    ];
+    for (i, (options, reason)) in cases.iter().enumerate() {
+        let key = gpu_key(aug10(), i as u32);
+        let out = env
+            .ingest(
+                env.put_event(&key, gpu_usage(&rows, columns, options))
+                    .await,
+            )
+            .await;
+        assert_eq!(out[0].outcome, "rejected", "{reason}");
+        let detail = out[0].detail.clone().unwrap_or_default();
+        assert!(detail.contains(reason), "{detail}");
+        let recorded = client
+            .query_one(
+                "SELECT reason FROM ocp_ingest_error WHERE object_key = $1",
+                &[&key],
+            )
+            .await
+            .unwrap();
+        assert!(recorded.get::<_, String>(0).contains(reason));
+    }
+    assert_eq!(count(&client, "ocp_gpu_usage_partial").await, 0);
+    assert_eq!(count(&client, "ocp_dirty_day").await, 0);
+}
