@@ -198,3 +198,55 @@ pub fn encode_gpu_usage(
         out
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Int64Type;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    fn hour(h: u32) -> GpuHour {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 8, 10)
+            .and_then(|d| d.and_hms_opt(h, 0, 0))
+            .unwrap();
+        GpuHour::dedicated(at, ("n", "ns", "p"), ("GPU-1", "Tesla T4", 15360.0), 3600.0)
+    }
+
+    fn read(rows: &[GpuHour]) -> arrow_array::RecordBatch {
+        let body = encode_gpu_usage(rows, GpuColumns::for_rows(rows), &WriteOptions::default());
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(body.unwrap()))
+            .unwrap()
+            .build()
+            .unwrap();
+        reader.into_iter().next().unwrap().unwrap()
+    }
+
+    #[test]
+    fn derived_mig_columns_are_int64_and_only_in_files_with_mig_rows() {
+        let dedicated = read(&[hour(0)]);
+        assert!(dedicated.column_by_name("mig_slice_count").is_none());
+        assert_eq!(
+            dedicated
+                .column_by_name("mig_profile")
+                .unwrap()
+                .as_string::<i32>()
+                .value(0),
+            ""
+        );
+        let mig = read(&[
+            hour(0),
+            hour(1).mig(
+                ("MIG-a", "1g.10gb", "mixed"),
+                (Some(1), Some(10240), Some(7)),
+            ),
+        ]);
+        let slices = mig.column_by_name("mig_slice_count").unwrap();
+        assert_eq!(slices.data_type(), &DataType::Int64);
+        let slices = slices.as_primitive::<Int64Type>();
+        assert!(slices.is_null(0));
+        assert_eq!(slices.value(1), 1);
+        assert_eq!(mig.schema().field(4).name(), "node");
+    }
+}
