@@ -169,7 +169,12 @@ async fn worked_example_matches_kokus_gpu_rows_in_every_column() {
     spec_setup(&client).await;
     let rows = worked_example_rows();
     let body = gpu_usage(&rows, GpuColumns::for_rows(&rows), &WriteOptions::default());
-    put_gpu(&env, &gpu_key(aug10(), 0), body).await;
+    let event = env.put_event(&gpu_key(aug10(), 0), body).await;
+    assert_eq!(env.ingest(event.clone()).await[0].outcome, "ingested");
+    // Per-object idempotence as for pod files: a redelivered event changes nothing.
+    assert_eq!(env.ingest(event).await[0].outcome, "already_current");
+    // Three pod-GPU-instance-day partial rows (§7.3).
+    assert_eq!(count(&client, "ocp_gpu_usage_partial").await, 3);
     let result = env.roll_up().await;
     assert_eq!(result["days"], 1);
 
