@@ -293,8 +293,9 @@ pub fn release_binary(name: &str) -> PathBuf {
 }
 
 /// Every table ingest writes to, for checks that a failed attempt left nothing.
-pub const INGEST_TABLES: [&str; 8] = [
+pub const INGEST_TABLES: [&str; 9] = [
     "ocp_pod_usage_partial",
+    "ocp_gpu_usage_partial",
     "ocp_node_capacity_partial",
     "ocp_storage_usage_partial",
     "ocp_node_labels_partial",

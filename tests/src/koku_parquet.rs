@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use kokugen::Entity;
 
 pub use kokugen::rows::{GIB, LabelHour, PodHour, StorageHour, fleet, hours, label_day};
-pub use kokugen::{Codec, WriteOptions};
+pub use kokugen::{Codec, GpuColumns, GpuHour, WriteOptions};
 
 /// A pod_usage file of `rows`.
 pub fn pod_usage(rows: &[PodHour], options: &WriteOptions) -> Vec<u8> {
@@ -25,6 +25,11 @@ pub fn labels(name_column: &'static str, rows: &[LabelHour], options: &WriteOpti
         Entity::Namespace
     };
     kokugen::encode_labels(entity, rows, options).expect("label rows encode")
+}
+
+/// A gpu_usage file of `rows` with the optional `columns`.
+pub fn gpu_usage(rows: &[GpuHour], columns: GpuColumns, options: &WriteOptions) -> Vec<u8> {
+    kokugen::encode_gpu_usage(rows, columns, options).expect("gpu_usage rows encode")
 }
 
 pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {

@@ -91,7 +91,9 @@ impl Binding {
                     {
                         ResolvedValue::Greatest(slot(a, false), slot(b, false))
                     }
-                    ValueSource::Column(c) | ValueSource::ColumnOrGreatest { column: c, .. } => {
+                    ValueSource::Column(c)
+                    | ValueSource::OptionalColumn(c)
+                    | ValueSource::ColumnOrGreatest { column: c, .. } => {
                         ResolvedValue::Column(slot(c, false))
                     }
                 })
@@ -240,5 +242,37 @@ mod tests {
         let role = b.slots.iter().find(|s| s.name == "node_role").unwrap();
         assert_eq!(role.index, None);
         assert!(Binding::new(ReportType::PodUsage.spec(), &schema(&["pod"])).is_err());
+    }
+
+    #[test]
+    fn an_old_operators_gpu_file_binds_the_mig_columns_to_nothing() {
+        let names = [
+            "interval_start",
+            "namespace",
+            "node",
+            "pod",
+            "gpu_uuid",
+            "gpu_vendor_name",
+            "gpu_model_name",
+            "gpu_pod_uptime",
+            "gpu_memory_capacity_mib",
+        ];
+        let b = Binding::new(ReportType::GpuUsage.spec(), &schema(&names)).unwrap();
+        let absent: Vec<&str> = (b.slots.iter())
+            .filter(|s| s.index.is_none())
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(
+            absent,
+            [
+                "mig_instance_id",
+                "mig_profile",
+                "mig_strategy",
+                "mig_slice_count",
+                "gpu_max_slices",
+                "mig_memory_capacity_mib"
+            ]
+        );
+        assert_eq!(b.tables[0].values.len(), 5, "uptime, then four maxima");
     }
 }

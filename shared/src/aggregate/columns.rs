@@ -174,10 +174,11 @@ pub fn decode(
     let mut numbers: Vec<Option<ScalarBuffer<f64>>> = vec![None; binding.slots.len()];
     for &s in &binding.number_slots {
         let slot = &binding.slots[s];
-        let array = slot
-            .index
-            .map(|i| batch.column(i))
-            .ok_or_else(|| format!("missing required column {}", slot.name))?;
+        // Absent: an optional column (the reader refused files lacking a required one); it stays
+        // `None`, which sums and maxes skip, so it reads as NULL.
+        let Some(array) = slot.index.map(|i| batch.column(i)) else {
+            continue;
+        };
         numbers[s] = Some(floats(array).map_err(|e| format!("column {}: {e}", slot.name))?);
     }
     stats.rows_anomalous += drop_anomalies(&mut valid, binding, &numbers);

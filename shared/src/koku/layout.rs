@@ -67,7 +67,7 @@ pub fn classify(key: &str) -> KeyKind {
         return KeyKind::Skip("not a .parquet object");
     }
     let Some(report_type) = ReportType::from_path_segment(report) else {
-        return KeyKind::Skip("not one of the four ingested OCP report types");
+        return KeyKind::Skip("not one of the ingested OCP report types");
     };
     let Some(source) = partition_value(source, "source").and_then(|s| Uuid::parse_str(s).ok())
     else {
@@ -132,6 +132,13 @@ mod tests {
             raw.month_start(),
             NaiveDate::from_ymd_opt(2025, 11, 1).unwrap()
         );
+        let gpu = format!(
+            "data/parquet/org1/OCP/gpu_usage/source={SOURCE}/year=2026/month=08/gpu_usage.2026-08-10.42.0_0.parquet"
+        );
+        let KeyKind::Raw(raw) = classify(&gpu) else {
+            panic!("expected a raw key")
+        };
+        assert_eq!(raw.report_type, ReportType::GpuUsage);
     }
 
     #[test]
@@ -143,7 +150,7 @@ mod tests {
         for bad in [
             "data/csv/org1/OCP/x.csv".to_owned(),
             format!("data/parquet/org1/AWS/pod_usage/source={SOURCE}/year=2025/month=11/a.parquet"),
-            format!("data/parquet/org1/OCP/gpu_usage/source={SOURCE}/year=2025/month=11/a.parquet"),
+            format!("data/parquet/org1/OCP/vm_usage/source={SOURCE}/year=2025/month=11/a.parquet"),
             "data/parquet/org1/OCP/pod_usage/source=nope/year=2025/month=11/a.parquet".to_owned(),
             format!("data/parquet/org1/OCP/pod_usage/source={SOURCE}/year=2025/month=1/a.parquet"),
             format!("data/parquet/org1/OCP/pod_usage/source={SOURCE}/year=2025/month=13/a.parquet"),

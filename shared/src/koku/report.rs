@@ -1,4 +1,5 @@
-//! The four raw OCP report types and, for each, what the partials need from it (spec §2.2–§2.3, §4).
+//! The raw OCP report types and, for each, what the partials need from it (spec §2.2–§2.3, §4;
+//! `gpu_usage`: koku-ocp-gpu-vm.md §2–§5).
 //!
 //! A report is read once and feeds one or more [`AggregateSpec`]s, each a GROUP BY into one partial
 //! table. The specs are data, so the reader projects exactly the columns they name and the writer
@@ -59,6 +60,8 @@ const fn labels(name: &'static str) -> TextColumn {
 #[derive(Debug, Clone, Copy)]
 pub enum ValueSource {
     Column(&'static str),
+    /// A column older writers omit; a file without it reads it as NULL (sums and maxes skip it).
+    OptionalColumn(&'static str),
     /// The column when the file has it, else the per-row `max(a, b)` (koku's effective usage, §2.1).
     ColumnOrGreatest {
         column: &'static str,
@@ -78,6 +81,12 @@ const fn col(name: &'static str) -> Value {
     Value {
         name,
         source: ValueSource::Column(name),
+    }
+}
+const fn optional_col(name: &'static str) -> Value {
+    Value {
+        name,
+        source: ValueSource::OptionalColumn(name),
     }
 }
 const fn effective(name: &'static str, a: &'static str, b: &'static str) -> Value {
@@ -137,14 +146,16 @@ pub enum ReportType {
     StorageUsage,
     NodeLabels,
     NamespaceLabels,
+    GpuUsage,
 }
 
 impl ReportType {
-    pub const ALL: [ReportType; 4] = [
+    pub const ALL: [ReportType; 5] = [
         ReportType::PodUsage,
         ReportType::StorageUsage,
         ReportType::NodeLabels,
         ReportType::NamespaceLabels,
+        ReportType::GpuUsage,
     ];
 
     pub fn from_path_segment(segment: &str) -> Option<Self> {
@@ -157,6 +168,7 @@ impl ReportType {
             ReportType::StorageUsage => "storage_usage",
             ReportType::NodeLabels => "node_labels",
             ReportType::NamespaceLabels => "namespace_labels",
+            ReportType::GpuUsage => "gpu_usage",
         }
     }
 
@@ -166,6 +178,7 @@ impl ReportType {
             ReportType::StorageUsage => &STORAGE_USAGE,
             ReportType::NodeLabels => &NODE_LABELS,
             ReportType::NamespaceLabels => &NAMESPACE_LABELS,
+            ReportType::GpuUsage => &GPU_USAGE,
         }
     }
 }
@@ -300,6 +313,41 @@ static NAMESPACE_LABELS: ReportSpec = ReportSpec {
     anomaly_columns: &[],
 };
 
+/// koku's raw hourly GPU file as its post-processor writes it (vendor and model already normalised,
+/// MIG columns derived; gpu spec §3). One partial row per object, day, pod and GPU or MIG instance:
+/// the key is the summary's group (gpu spec §5.2) plus the pod, so the roll-up can group it without
+/// the pod while a cost step still finds each pod's daily uptime on each GPU (gpu spec §6.4). NULL
+/// and `''` stay different keys (an old operator's missing MIG columns against a MIG-aware
+/// operator's empty cells, §10 G1). No GPU row is ever dropped as an anomaly (§3.2).
+static GPU_USAGE: ReportSpec = ReportSpec {
+    aggregates: &[AggregateSpec {
+        table: "ocp_gpu_usage_partial",
+        grain: Grain::Day,
+        keys: &[
+            text("namespace"),
+            text("node"),
+            text("pod"),
+            text("gpu_uuid"),
+            optional_text("mig_instance_id"),
+            text("gpu_vendor_name"),
+            text("gpu_model_name"),
+            optional_text("mig_profile"),
+        ],
+        hint_key: "pod",
+        text_maxes: &[optional_text("mig_strategy")],
+        sums: &[col("gpu_pod_uptime")],
+        // The derived MIG columns exist only in files whose chunk had MIG rows (§10 G2), as int64,
+        // or double when the operator sent `gpu_max_slices`; both read as numbers.
+        maxes: &[
+            col("gpu_memory_capacity_mib"),
+            optional_col("mig_slice_count"),
+            optional_col("gpu_max_slices"),
+            optional_col("mig_memory_capacity_mib"),
+        ],
+    }],
+    anomaly_columns: &[],
+};
+
 impl ReportSpec {
     /// Every input column the report's aggregates read.
     pub fn input_columns(&self) -> Vec<InputColumn> {
@@ -326,6 +374,7 @@ impl ReportSpec {
             for v in agg.sums.iter().chain(agg.maxes) {
                 match v.source {
                     ValueSource::Column(c) => add(c, ColumnKind::Number, true),
+                    ValueSource::OptionalColumn(c) => add(c, ColumnKind::Number, false),
                     ValueSource::ColumnOrGreatest { column, a, b } => {
                         add(column, ColumnKind::Number, false);
                         add(a, ColumnKind::Number, true);
@@ -342,60 +391,5 @@ impl ReportSpec {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pod_report_projects_only_what_partials_need() {
-        let cols = ReportType::PodUsage.spec().input_columns();
-        let names: Vec<_> = cols.iter().map(|c| c.name).collect();
-        assert!(names.contains(&"pod_labels"));
-        assert!(
-            !names.contains(&"report_period_start"),
-            "not needed by any partial"
-        );
-        assert!(!names.contains(&"interval_end"));
-        let optional: Vec<_> = cols
-            .iter()
-            .filter(|c| !c.required)
-            .map(|c| c.name)
-            .collect();
-        assert_eq!(
-            optional,
-            [
-                "node_role",
-                "pod_effective_usage_cpu_core_seconds",
-                "pod_effective_usage_memory_byte_seconds"
-            ]
-        );
-        assert_eq!(names.len(), 19);
-    }
-
-    #[test]
-    fn storage_node_and_csi_columns_are_optional() {
-        let cols = ReportType::StorageUsage.spec().input_columns();
-        let csi = cols.iter().find(|c| c.name == "csi_volume_handle").unwrap();
-        assert_eq!((csi.kind, csi.required), (ColumnKind::Text, false));
-        assert!(
-            !cols
-                .iter()
-                .any(|c| c.name == "csi_driver" || c.name == "node")
-        );
-    }
-
-    #[test]
-    fn every_hint_key_is_a_key() {
-        for r in ReportType::ALL {
-            for a in r.spec().aggregates {
-                assert!(a.keys.iter().any(|k| k.name == a.hint_key), "{}", a.table);
-            }
-        }
-    }
-
-    #[test]
-    fn path_segments_round_trip() {
-        for r in ReportType::ALL {
-            assert_eq!(ReportType::from_path_segment(r.path_segment()), Some(r));
-        }
-    }
-}
+#[path = "report_tests.rs"]
+mod tests;

@@ -3,10 +3,12 @@
 //! Work is planned from dirty marks (scheduled runs) or from a date range (operators), split into
 //! chunks of at most six days of one source and month — koku's chunking — and each chunk is replaced
 //! in one transaction: delete the days' rows (koku's predicate), stage Pod and Storage rows, refresh
-//! node roles, insert them and the unallocated rows, and clear exactly the marks that were read.
-//! Routing by tenant, [`tenants`] runs this in each dirty tenant's schema in turn.
+//! node roles, insert them and the unallocated rows, replace the days' GPU summary rows ([`gpu`]),
+//! and clear exactly the marks that were read. Routing by tenant, [`tenants`] runs this in each
+//! dirty tenant's schema in turn.
 
 pub mod fanout;
+pub mod gpu;
 pub mod tenants;
 
 use std::collections::BTreeMap;
@@ -282,6 +284,11 @@ pub async fn roll_up_chunk_in(
         [&period_id, &cluster_id, &cluster_alias, &source];
     let mut rows = tx.execute(INSERT_SUMMARY_ROWS, &summary_params).await?;
     rows += tx.execute(INSERT_UNALLOCATED_ROWS, &summary_params).await?;
+    let cluster = gpu::Cluster {
+        id: &cluster_id,
+        alias: cluster_alias.as_deref(),
+    };
+    rows += gpu::replace_days(&tx, source, &days, chunk.month_start(), &cluster).await?;
     let seen: Vec<&DayMark> = chunk
         .days
         .iter()

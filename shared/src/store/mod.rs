@@ -41,6 +41,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "payloads",
         include_str!("../../sql/migrations/0005_payloads.sql"),
     ),
+    (6, "gpu", include_str!("../../sql/migrations/0006_gpu.sql")),
 ];
 
 /// The schema of what per-tenant mode shares across tenants: rejected objects and the index of

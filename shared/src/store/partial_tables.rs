@@ -77,7 +77,7 @@ mod tests {
                 "{table}"
             );
         }
-        assert_eq!(partial_tables().count(), 5);
+        assert_eq!(partial_tables().count(), 6);
         assert!(analyze.contains(
             "ocp_pod_usage_partial (source_uuid, usage_start, namespace, node, pod, pod_labels_id)"
         ));

@@ -3,7 +3,8 @@
 //!
 //! - [`writer`]: a streaming writer of one file with pyarrow's defaults and switches for the
 //!   compatible variants other writers produce ([`WriteOptions`]).
-//! - [`rows`]: hand-made rows (`PodHour`, `StorageHour`, `LabelHour`) encoded in memory, for tests.
+//! - [`rows`]: hand-made rows (`PodHour`, `StorageHour`, `LabelHour`) encoded in memory, for tests;
+//!   [`gpu`]: the same for gpu_usage (`GpuHour`).
 //! - [`run`]: the generator behind the `kokugen` binary: an invented cluster (master, infra and
 //!   worker nodes, platform and user namespaces, daemonsets, deployments, statefulsets, a KubeVirt
 //!   VM, cron jobs, PVCs), deterministic for a seed, written under koku's S3 keys.
@@ -11,6 +12,7 @@
 mod columns;
 pub mod config;
 pub mod error;
+pub mod gpu;
 pub mod json;
 pub mod model;
 mod modes;
@@ -26,6 +28,7 @@ pub mod writer;
 
 pub use config::{Config, Mode};
 pub use error::{Error, Result};
+pub use gpu::{GpuColumns, GpuHour, encode_gpu_usage};
 pub use modes::{Shape, run};
 pub use options::{Codec, WriteOptions};
 pub use output::FileReport;

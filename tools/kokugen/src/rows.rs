@@ -169,22 +169,22 @@ pub fn label_day(day: NaiveDate, name: &str, labels: &str) -> Vec<LabelHour> {
         .collect()
 }
 
-fn times(values: impl Iterator<Item = NaiveDateTime>) -> ArrayRef {
+pub(crate) fn times(values: impl Iterator<Item = NaiveDateTime>) -> ArrayRef {
     Arc::new(TimestampMillisecondArray::from_iter_values(
         values.map(millis),
     ))
 }
 
-fn strings<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
+pub(crate) fn strings<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
     Arc::new(StringArray::from_iter_values(values))
 }
 
-fn numbers(values: impl Iterator<Item = f64>) -> ArrayRef {
+pub(crate) fn numbers(values: impl Iterator<Item = f64>) -> ArrayRef {
     Arc::new(Float64Array::from_iter_values(values))
 }
 
 /// report_period_start, report_period_end, interval_start, interval_end of `rows`.
-fn time_columns<T>(rows: &[T], at: impl Fn(&T) -> NaiveDateTime) -> [ArrayRef; 4] {
+pub(crate) fn time_columns<T>(rows: &[T], at: impl Fn(&T) -> NaiveDateTime) -> [ArrayRef; 4] {
     let end = TimeDelta::seconds(3599);
     [
         times(rows.iter().map(|r| period(at(r)).0)),
@@ -195,7 +195,7 @@ fn time_columns<T>(rows: &[T], at: impl Fn(&T) -> NaiveDateTime) -> [ArrayRef; 4
 }
 
 /// Writes `rows` in batches, each turned into columns (in `schema` order) by `columns`.
-fn encode<T>(
+pub(crate) fn encode<T>(
     schema: arrow_schema::SchemaRef,
     rows: &[T],
     options: &WriteOptions,

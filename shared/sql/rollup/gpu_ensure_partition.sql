@@ -1,0 +1,1 @@
+SELECT ocp_ensure_gpu_summary_partition($1)
