@@ -165,17 +165,7 @@ impl TestEnv {
 
     /// Uploads an object; returns its ETag (bare) and size.
     pub async fn put(&self, key: &str, body: Vec<u8>) -> (String, u64) {
-        let size = body.len() as u64;
-        let out = self
-            .s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .body(body.into())
-            .send()
-            .await
-            .unwrap();
-        (out.e_tag().unwrap().trim_matches('"').to_owned(), size)
+        put_object(&self.s3, &self.bucket, key, body, &[]).await
     }
 
     /// Uploads an object with S3 user metadata (as koku tags payloads) and returns the matching
@@ -186,26 +176,8 @@ impl TestEnv {
         body: Vec<u8>,
         metadata: &[(&str, &str)],
     ) -> S3Event {
-        let size = body.len() as u64;
-        let mut put = self
-            .s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .body(body.into());
-        for (name, value) in metadata {
-            put = put.metadata(*name, *value);
-        }
-        let out = put.send().await.unwrap();
-        let etag = out.e_tag().unwrap().trim_matches('"').to_owned();
-        s3_event(
-            &self.bucket,
-            "ObjectCreated:Put",
-            key,
-            Some(&etag),
-            size,
-            &self.next_sequencer(),
-        )
+        let (etag, size) = put_object(&self.s3, &self.bucket, key, body, metadata).await;
+        self.created_event(key, &etag, size)
     }
 
     /// Deletes an object and returns the matching ObjectRemoved:Delete event.
@@ -234,11 +206,15 @@ impl TestEnv {
     /// Uploads and returns the matching ObjectCreated:Put event (with a fresh sequencer).
     pub async fn put_event(&self, key: &str, body: Vec<u8>) -> S3Event {
         let (etag, size) = self.put(key, body).await;
+        self.created_event(key, &etag, size)
+    }
+
+    fn created_event(&self, key: &str, etag: &str, size: u64) -> S3Event {
         s3_event(
             &self.bucket,
             "ObjectCreated:Put",
             key,
-            Some(&etag),
+            Some(etag),
             size,
             &self.next_sequencer(),
         )
@@ -359,6 +335,23 @@ pub fn form_urlencode(key: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Uploads an object with S3 user metadata; returns its ETag (bare) and size.
+pub async fn put_object(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    metadata: &[(&str, &str)],
+) -> (String, u64) {
+    let size = body.len() as u64;
+    let mut put = s3.put_object().bucket(bucket).key(key).body(body.into());
+    for (name, value) in metadata {
+        put = put.metadata(*name, *value);
+    }
+    let out = put.send().await.unwrap();
+    (out.e_tag().unwrap().trim_matches('"').to_owned(), size)
 }
 
 /// koku's raw key for a report type, day and file chunk.

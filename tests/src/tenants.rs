@@ -10,7 +10,7 @@ use ocp_summary::store::{Database, DbConfig};
 use serde_json::json;
 use tokio_postgres::Client;
 
-use crate::harness::{SOURCE, ingest_settings, s3_client, s3_event, unique_name};
+use crate::harness::{SOURCE, ingest_settings, put_object, s3_client, s3_event, unique_name};
 
 /// koku's raw key of `account` (the key's account part, e.g. `10001` or `org1234567`).
 pub fn tenant_key(account: &str, report: &str, day: chrono::NaiveDate, chunk: u32) -> String {
@@ -90,17 +90,7 @@ impl TenantWorld {
 
     /// Uploads an object; returns its ObjectCreated:Put event.
     pub async fn put_event(&self, key: &str, body: Vec<u8>) -> S3Event {
-        let size = body.len() as u64;
-        let out = self
-            .s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .body(body.into())
-            .send()
-            .await
-            .unwrap();
-        let etag = out.e_tag().unwrap().trim_matches('"').to_owned();
+        let (etag, size) = put_object(&self.s3, &self.bucket, key, body, &[]).await;
         self.event(key, &etag, size)
     }
 
