@@ -9,8 +9,8 @@ notification configuration that template.yaml gives the real one (s3:ObjectCreat
 s3:ObjectRemoved:*, prefix data/parquet/, suffix .parquet), pointed at the queue instead of the
 ingest function (demo/dispatcher.py plays Lambda).
 
-`upload` generates a small cluster with the kokugen generator (tools/kokugen, run through
-`cargo run --release -p kokugen`, which builds it first if needed) and uploads its files one at a
+`upload` generates a small cluster with the kokugen generator (tools/kokugen, the release binary
+`make demo` builds) and uploads its files one at a
 time, as koku does, with the object metadata koku sets (reportdatestart, reportnumhours).
 """
 
@@ -26,8 +26,11 @@ from pathlib import Path
 import boto3
 
 ROOT = Path(__file__).resolve().parents[1]
-# The generator, built first if its sources changed (cargo's messages go to stderr).
-KOKUGEN = ["cargo", "run", "--release", "--quiet", "-p", "kokugen", "--"]
+# The generator: the release binary, brought up to date with the workspace's other binaries (a
+# no-op after `make build`; `cargo run -p kokugen` would rebuild the Arrow crates with the
+# features of that one package). cargo's messages go to stderr.
+BUILD = ["cargo", "build", "--release", "--workspace", "--bins", "--quiet"]
+KOKUGEN = [str(ROOT / "target" / "release" / "kokugen")]
 
 
 def setup(bucket: str, queue: str) -> None:
@@ -56,6 +59,7 @@ def setup(bucket: str, queue: str) -> None:
 
 
 def upload(bucket: str, out: str, gen_flags: list[str], pause: float) -> None:
+    subprocess.run(BUILD, check=True, cwd=ROOT)
     proc = subprocess.run(
         [*KOKUGEN, "--out", out, *gen_flags],
         check=True, capture_output=True, text=True, cwd=ROOT,

@@ -47,7 +47,7 @@ eval "$(scripts/s3.sh env "$WORK_DIR/s3")"
 echo "PostgreSQL: $(scripts/pg.sh status "$WORK_DIR/pg")"
 echo "moto:       $(scripts/s3.sh status "$WORK_DIR/s3")"
 
-if [ ! -x target/release/ingest ] || [ ! -x target/release/rollup ]; then
+if [ ! -x target/release/ingest ] || [ ! -x target/release/rollup ] || [ ! -x target/release/kokugen ]; then
     step "Building the release binaries (missing)"
     cargo build --release --bins
 fi
@@ -76,7 +76,7 @@ cleanup() {
 }
 trap cleanup EXIT
 # shellcheck disable=SC2086  # GEN_FLAGS is a list of flags
-expected=$(cargo run --release --quiet -p kokugen -- --out "$GEN_DIR/count" $GEN_FLAGS | wc -l)
+expected=$(target/release/kokugen --out "$GEN_DIR/count" $GEN_FLAGS | wc -l)
 rm -rf -- "$GEN_DIR/count"
 "$PYTHON" demo/dispatcher.py --queue-url "$QUEUE_URL" --expect "$expected" --idle-exit 60 &
 dispatcher_pid=$!

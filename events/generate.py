@@ -27,8 +27,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# The generator, built first if its sources changed (cargo's messages go to stderr).
-KOKUGEN = ["cargo", "run", "--release", "--quiet", "-p", "kokugen", "--"]
+# The generator: the release binary, brought up to date with the workspace's other binaries (a
+# no-op after `make build`; `cargo run -p kokugen` would rebuild the Arrow crates with the
+# features of that one package). cargo's messages go to stderr.
+BUILD = ["cargo", "build", "--release", "--workspace", "--bins", "--quiet"]
+KOKUGEN = [str(ROOT / "target" / "release" / "kokugen")]
 
 BUCKET = "koku-bucket"
 ORG = "org1234567"
@@ -145,6 +148,7 @@ def s3_event(name: str, key: str, seq: str, when: str, etag: str | None, size: i
 
 def generate_objects(out_dir: Path) -> None:
     """Runs kokugen with the flags the events were made from."""
+    subprocess.run(BUILD, check=True, cwd=ROOT)
     subprocess.run(
         [*KOKUGEN, "--out", str(out_dir), *GEN_FLAGS],
         check=True,
