@@ -26,11 +26,16 @@ from pathlib import Path
 import boto3
 
 ROOT = Path(__file__).resolve().parents[1]
-# The generator: the release binary, brought up to date with the workspace's other binaries (a
-# no-op after `make build`; `cargo run -p kokugen` would rebuild the Arrow crates with the
-# features of that one package). cargo's messages go to stderr.
-BUILD = ["cargo", "build", "--release", "--workspace", "--bins", "--quiet"]
+# The generator: the release binary `make build` makes with the workspace's other binaries (built
+# here when missing; `cargo run -p kokugen` would rebuild the Arrow crates with the features of
+# that one package). cargo's messages go to stderr.
 KOKUGEN = [str(ROOT / "target" / "release" / "kokugen")]
+
+
+def build_kokugen_if_missing() -> None:
+    if not Path(KOKUGEN[0]).is_file():
+        subprocess.run(["cargo", "build", "--release", "--workspace", "--bins", "--quiet"],
+                       check=True, cwd=ROOT)
 
 
 def setup(bucket: str, queue: str) -> None:
@@ -59,7 +64,7 @@ def setup(bucket: str, queue: str) -> None:
 
 
 def upload(bucket: str, out: str, gen_flags: list[str], pause: float) -> None:
-    subprocess.run(BUILD, check=True, cwd=ROOT)
+    build_kokugen_if_missing()
     proc = subprocess.run(
         [*KOKUGEN, "--out", out, *gen_flags],
         check=True, capture_output=True, text=True, cwd=ROOT,

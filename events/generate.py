@@ -27,11 +27,17 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# The generator: the release binary, brought up to date with the workspace's other binaries (a
-# no-op after `make build`; `cargo run -p kokugen` would rebuild the Arrow crates with the
-# features of that one package). cargo's messages go to stderr.
-BUILD = ["cargo", "build", "--release", "--workspace", "--bins", "--quiet"]
+# The generator: the release binary `make build` makes with the workspace's other binaries (built
+# here when missing; `cargo run -p kokugen` would rebuild the Arrow crates with the features of
+# that one package). cargo's messages go to stderr.
 KOKUGEN = [str(ROOT / "target" / "release" / "kokugen")]
+
+
+def build_kokugen_if_missing() -> None:
+    if not Path(KOKUGEN[0]).is_file():
+        subprocess.run(["cargo", "build", "--release", "--workspace", "--bins", "--quiet"],
+                       check=True, cwd=ROOT)
+
 
 BUCKET = "koku-bucket"
 ORG = "org1234567"
@@ -148,7 +154,7 @@ def s3_event(name: str, key: str, seq: str, when: str, etag: str | None, size: i
 
 def generate_objects(out_dir: Path) -> None:
     """Runs kokugen with the flags the events were made from."""
-    subprocess.run(BUILD, check=True, cwd=ROOT)
+    build_kokugen_if_missing()
     subprocess.run(
         [*KOKUGEN, "--out", str(out_dir), *GEN_FLAGS],
         check=True,
