@@ -86,8 +86,12 @@ struct RollupArgs {
     to: Option<NaiveDate>,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(schema) = &cli.schema {
+        // SAFETY: the process has one thread here: the runtime below is not built yet.
+        unsafe { std::env::set_var("DB_SCHEMA", schema) };
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -95,13 +99,17 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
-    let cli = Cli::parse();
-    if let Some(schema) = &cli.schema {
-        // SAFETY: set before any other thread reads the environment (the runtime's workers do
-        // not read it).
-        unsafe { std::env::set_var("DB_SCHEMA", schema) };
-    }
-    match run(cli.command, cli.tenant.as_deref()).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, cli.tenant.as_deref())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
